@@ -1,0 +1,162 @@
+"""`svc check`: every check is a function returning problems; none stops at the first."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from svc import yamlio
+from svc.model import INTAKE_KEYS, ReplayError, plain, replay
+from svc.schema import Problem
+from svc.store import CASE_ID, CASES_DIR, Record, Store
+from svc.yamlio import line_of
+
+_CASE_FILE = re.compile(r"^\d{4}/\d{2}/[^/]+\.yaml$")
+
+
+def check_store(store: Store, since: str | None = None) -> list[Problem]:
+    problems: list[Problem] = []
+    records: list[Record] = []
+    for path in _stray_files(store):
+        problems.append(Problem(store.shown(path), None, "not where a case file belongs (cases/YYYY/MM/ID.yaml)"))
+    for record in store.iter_cases(problems):
+        records.append(record)
+        problems += check_case(store, record)
+    problems += check_unique_ids(store, records)
+    problems += check_links(store, records)
+    if since is not None:
+        problems += check_since(store, since)
+    return problems
+
+
+def _stray_files(store: Store) -> list[Path]:
+    base = store.root / CASES_DIR
+    if not base.is_dir():
+        return []
+    out = []
+    for path in sorted(base.rglob("*")):
+        if path.is_dir() or path.name.startswith("."):
+            continue
+        rel = path.relative_to(base).as_posix()
+        if not _CASE_FILE.match(rel):
+            out.append(path)
+    return out
+
+
+def check_case(store: Store, record: Record) -> list[Problem]:
+    shown = store.shown(record.path)
+    raw = record.raw
+    case = record.case
+    problems: list[Problem] = []
+
+    def add(line: int | None, message: str) -> None:
+        problems.append(Problem(shown, line, message))
+
+    if not CASE_ID.match(case.id):
+        add(line_of(raw, "id"), f"id {case.id!r} is not a case ID (like C2611-A001)")
+    elif record.path.stem != case.id:
+        add(line_of(raw, "id"), f"id {case.id} does not match the file name {record.path.name}")
+    local = case.opened_at.astimezone(store.config.tz)
+    expected = f"{local:%Y}/{local:%m}"
+    actual = "/".join(record.path.parts[-3:-1])
+    if actual != expected:
+        add(line_of(raw, "opened_at"), f"opened {local:%Y-%m} (office time) but filed under {actual}")
+    if CASE_ID.match(case.id) and case.id[1:5] != f"{local:%y%m}":
+        add(line_of(raw, "id"), f"id {case.id} does not match the month it was opened ({local:%Y-%m})")
+    history = raw["history"]
+    if history and history[0].get("at") != raw.get("opened_at"):
+        add(line_of(history[0], "at"), "the open event's time differs from opened_at")
+    try:
+        state = replay(plain(history))
+    except ReplayError as exc:
+        add(line_of(history, exc.index), f"history[{exc.index + 1}]: {exc.message}")
+        state = None
+    if state is not None:
+        for key, value in state.as_fields().items():
+            stored = plain(raw.get(key))
+            if stored != value:
+                add(line_of(raw, key) if key in raw else line_of(raw, "history"),
+                    f"{key} is {_show(stored)} but its history gives {_show(value)}")
+    users = store.config.users
+    branches = store.config.branches
+    if users:
+        for i, ev in enumerate(history):
+            for key in ("by", "to") if ev.get("action") == "assign" else ("by",):
+                if ev.get(key) not in users:
+                    add(line_of(ev, key), f"history[{i + 1}].{key}: unknown user {ev.get(key)!r}")
+    if branches and case.branch and case.branch not in branches:
+        add(line_of(raw, "branch"), f"unknown branch {case.branch!r}")
+    return problems
+
+
+def _show(value: Any) -> str:
+    return "empty" if value is None else repr(value)
+
+
+def check_unique_ids(store: Store, records: list[Record]) -> list[Problem]:
+    by_id: dict[str, list[Record]] = defaultdict(list)
+    for record in records:
+        by_id[record.case.id].append(record)
+    problems = []
+    for case_id, same in sorted(by_id.items()):
+        if len(same) > 1:
+            where = ", ".join(store.shown(r.path) for r in same)
+            for r in same:
+                problems.append(Problem(store.shown(r.path), line_of(r.raw, "id"), f"duplicate ID {case_id} (in {where})"))
+    return problems
+
+
+def check_links(store: Store, records: list[Record]) -> list[Problem]:
+    known = {r.case.id for r in records}
+    problems = []
+    for record in records:
+        for key in ("links", "repeat_of"):
+            for i, target in enumerate(record.raw.get(key) or []):
+                if CASE_ID.match(str(target)) and target not in known:
+                    problems.append(Problem(store.shown(record.path), line_of(record.raw[key], i),
+                                            f"{key} names {target}, which is not in the store"))
+    return problems
+
+
+def check_since(store: Store, rev: str) -> list[Problem]:
+    """Records must not be altered (记录不得涂改): since `rev`, events may only be appended."""
+    if store.git is None:
+        from svc.errors import SvcError
+
+        raise SvcError("--since needs a git store (this store has no .git)")
+    commit = store.git.verify_rev(rev)
+    problems: list[Problem] = []
+    for rel in store.git.files_at(commit, CASES_DIR):
+        if not rel.endswith(".yaml"):
+            continue
+        path = store.root / rel
+        shown = store.shown(path)
+        if not path.exists():
+            problems.append(Problem(shown, None, f"case file deleted since {rev}"))
+            continue
+        old_text = store.git.show(commit, rel)
+        try:
+            old = yamlio.loads(old_text or "", f"{rel}@{rev}")
+            new = yamlio.load_file(path, shown)
+        except Exception:  # unreadable files are reported by the other checks
+            continue
+        if not isinstance(old, dict) or not isinstance(new, dict):
+            continue
+        old_history = plain(old.get("history") or [])
+        new_raw_history = new.get("history") or []
+        new_history = plain(new_raw_history)
+        for i, old_event in enumerate(old_history):
+            if i >= len(new_history):
+                problems.append(Problem(shown, line_of(new, "history"),
+                                        f"history[{i + 1}] ({old_event.get('action')} at {old_event.get('at')}) removed since {rev}"))
+                continue
+            if new_history[i] != old_event:
+                problems.append(Problem(shown, line_of(new_raw_history, i),
+                                        f"history[{i + 1}] ({old_event.get('action')} at {old_event.get('at')}) changed since {rev}"))
+        for key in ("id", "kind", "opened_at", *INTAKE_KEYS):
+            if plain(old.get(key)) != plain(new.get(key)):
+                problems.append(Problem(shown, line_of(new, key) if key in new else None,
+                                        f"{key} changed since {rev} (intake facts are never rewritten)"))
+    return problems

@@ -1,0 +1,87 @@
+"""The root group: global options, and the ONE place where errors become messages
+and exit codes (CONTRACT.md, "Exit codes")."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from svc import __version__
+from svc.env import Env
+from svc.errors import SvcError
+
+
+class SvcGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SvcError as exc:
+            click.echo(f"svc: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("svc: interrupted; nothing half-written", err=True)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except OSError as exc:
+            if os.environ.get("SVC_DEBUG"):
+                raise
+            where = f" ({exc.filename})" if exc.filename else ""
+            click.echo(f"svc: {exc.strerror or exc}{where}", err=True)
+            ctx.exit(1)
+        except Exception as exc:  # a bug: say so in one line, keep the traceback for SVC_DEBUG=1
+            if os.environ.get("SVC_DEBUG"):
+                raise
+            click.echo(f"svc: internal error: {type(exc).__name__}: {exc} (run with SVC_DEBUG=1 for details)", err=True)
+            ctx.exit(1)
+
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(cls=SvcGroup, context_settings=CONTEXT)
+@click.option("--store", "store_path", envvar="SVC_STORE", metavar="PATH",
+              help="The store (default: SVC_STORE, else the nearest folder with svc.yaml at or above here).")
+@click.option("--as", "as_user", envvar="SVC_USER", metavar="USER",
+              help="Who is acting (default: SVC_USER); recorded in every event.")
+@click.option("--wait", type=float, default=5.0, show_default=True, metavar="SECONDS",
+              help="How long to wait for a busy store before giving up with exit 75.")
+@click.version_option(__version__, prog_name="svc")
+@click.pass_context
+def cli(ctx: click.Context, store_path: str | None, as_user: str | None, wait: float) -> None:
+    """svc: cases, follow-ups and records of a customer-service center, kept as YAML files in git.
+
+    \b
+    Example:
+      svc init office --office BJ01 --name "示例客服中心"
+      cd office && export SVC_USER=wangfang
+      id=$(svc open complaint --customer 张三 --phone 13800138000 --summary "卫生间漏水")
+      svc follow-up "$id" --outcome unsatisfied
+      svc list --format json
+
+    The clock is SVC_NOW when set (ISO 8601), so replays and imports are deterministic.
+    """
+    ctx.obj = Env(store_path, as_user, wait, os.environ.get("SVC_NOW") or None, Path.cwd())
+
+
+def _register() -> None:
+    from svc.commands import cases, store
+
+    for module in (store, cases):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="svc")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,352 @@
+"""Case commands: open, show, list, note, assign, escalate, follow-up, close, reopen,
+remedy, link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from svc import actions, render, workflow
+from svc.env import Env
+from svc.errors import RefusedError
+from svc.labels import label
+from svc.model import DIRECTOR_ROLES, KINDS, LEVELS, OUTCOMES, REMEDY_CATEGORIES, REMEDY_TYPES, SEVERITIES, STATUSES
+from svc.options import at_option, format_option, reveal_option
+from svc.store import Record
+from svc.timeutil import parse_date
+
+pass_env = click.make_pass_decorator(Env)
+
+
+def _reveal_allowed(env: Env, reveal: bool) -> bool:
+    if not reveal:
+        return False
+    actor = actions.resolve_actor(env.store(), env.as_user)
+    if actor.role not in DIRECTOR_ROLES:
+        raise RefusedError(
+            f"--reveal is for directors ({', '.join(DIRECTOR_ROLES)}); {actor.id} is {actor.role or 'not a declared user'}"
+        )
+    return True
+
+
+def _report(env: Env, record: Record) -> None:
+    """One line on stderr saying where the case stands now."""
+    case = record.case
+    lang = env.store().config.lang
+    state = f"{label(lang, case.status)}, {label(lang, case.level)}"
+    if case.followup_round:
+        state += f", {label(lang, 'followup_round')} {case.followup_round}"
+    click.echo(f"{case.id}: {state}", err=True)
+
+
+@click.command("open")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.option("--customer", metavar="NAME", help="Customer's name.")
+@click.option("--phone", metavar="P", help="Customer's phone (kept as typed, e.g. 010-65123456).")
+@click.option("--address", metavar="A", help="Project or home address.")
+@click.option("--branch", metavar="B", help="Branch office code (from svc.yaml) that must fix it.")
+@click.option("--severity", type=click.Choice(SEVERITIES), help="general (default), serious or major.")
+@click.option("--summary", metavar="TEXT", help="What the customer says, in their words.")
+@click.option("--channel", metavar="C", help="How it came in: phone, visit, letter, wechat, ...")
+@click.option("--assign", "assignee", metavar="USER", help="Who handles it.")
+@click.option("--authority", metavar="NAME", help="Complained to an authority (消协, 工商局, ...): the case is major.")
+@click.option("--media", metavar="OUTLET", help="Went to the press or TV: the case is major.")
+@click.option("--media-column", metavar="C", help="The newspaper column or TV programme.")
+@click.option("--reporter", metavar="NAME", help="The journalist's name.")
+@click.option("--reporter-phone", metavar="P", help="The journalist's phone.")
+@click.option("--complainant", metavar="NAME", help="Staff/crew complaint: the complainant's real name.")
+@click.option("--contact", metavar="PHONE", help="Staff/crew complaint: the complainant's contact.")
+@click.option("--accused", metavar="NAME", help="Staff/crew complaint: who is complained about.")
+@click.option("--accused-role", metavar="ROLE", help="Staff/crew complaint: their position.")
+@click.option("--incident-at", metavar="TIME", help="Staff/crew complaint: when it happened.")
+@click.option("--incident-place", metavar="PLACE", help="Staff/crew complaint: where it happened.")
+@click.option("--involved", metavar="NAMES", help="Staff/crew complaint: other people involved.")
+@click.option("--project", "project_id", metavar="ID", help="The renovation project it concerns.")
+@click.option("--designer", metavar="NAME", help="The project's designer (设计师).")
+@click.option("--site-supervisor", metavar="NAME", help="The project's site supervisor (监察员).")
+@click.option("--foreman", metavar="NAME", help="The project's foreman (工长).")
+@click.option("--start-date", metavar="DATE", help="Construction start date (开工日期), YYYY-MM-DD.")
+@at_option
+@pass_env
+def open_cmd(env: Env, kind: str, at: str | None, assignee: str | None, severity: str | None,
+             start_date: str | None, project_id: str | None, **o: Any) -> None:
+    """Open a case and print its ID alone on stdout.
+
+    Severity sets the starting level (serious: cs-director, major: center-director); a
+    complaint to an authority or the media is major. A complaint from a phone with another
+    complaint open or closed in the last 90 days is a repeat and starts at cs-director.
+    Staff and crew complaints are refused unless made in real name.
+
+    \b
+    Example:
+      id=$(svc open complaint --customer 张三 --phone 13800138000 \\
+             --address "朝阳区望京花园3-1-502" --branch chaoyang --summary "卫生间漏水")
+      svc open staff-complaint --complainant 李明 --contact 13911112222 --accused 王工 \\
+             --accused-role 工长 --incident-at 2026-11-02T15:00 --incident-place 工地
+    """
+    if start_date:
+        parse_date(start_date, "--start-date")
+    fields: dict[str, Any] = {
+        "branch": o["branch"],
+        "channel": o["channel"],
+        "summary": o["summary"],
+        "customer": {"name": o["customer"], "phone": o["phone"], "address": o["address"]},
+        "project": {"id": project_id, "designer": o["designer"], "site_supervisor": o["site_supervisor"],
+                    "foreman": o["foreman"], "start_date": start_date},
+        "complainant": {"name": o["complainant"], "contact": o["contact"]},
+        "accused": {"name": o["accused"], "role": o["accused_role"]},
+        "incident": {"at": o["incident_at"], "place": o["incident_place"], "people": o["involved"]},
+        "authority": o["authority"],
+        "media": {"outlet": o["media"], "column": o["media_column"], "reporter": o["reporter"],
+                  "reporter_phone": o["reporter_phone"]},
+    }
+    ctx = env.context()
+    case_id = actions.open_case(ctx, kind, fields, severity, env.parse_at(at), assignee)
+    click.echo(case_id)
+    record = ctx.store.load(case_id)
+    opening = record.case.history[0]
+    if opening.get("reason"):
+        click.echo(f"{case_id}: {opening['reason']}", err=True)
+
+
+@click.command("show")
+@click.argument("case_id", metavar="ID")
+@format_option("text", "yaml", "json", default="text")
+@reveal_option
+@pass_env
+def show_cmd(env: Env, case_id: str, fmt: str, reveal: bool) -> None:
+    """Show one case with its history.
+
+    \b
+    Example:
+      svc show C2611-A001
+      svc show A001 --format json     # a unique ending of the ID is enough
+    """
+    store = env.store()
+    record = store.load(case_id)
+    allowed = _reveal_allowed(env, reveal)
+    if fmt == "json":
+        click.echo(render.to_json(render.case_json(record.case, allowed)))
+    elif fmt == "yaml":
+        from svc import yamlio
+
+        click.echo(yamlio.dumps(render.redacted(record.case, allowed)), nl=False)
+    else:
+        click.echo(render.show_text(record.case, store.config, allowed))
+
+
+@click.command("list")
+@click.option("--status", type=click.Choice((*STATUSES, "all")), default="open", show_default=True)
+@click.option("--kind", type=click.Choice(KINDS))
+@click.option("--severity", type=click.Choice(SEVERITIES))
+@click.option("--level", type=click.Choice(LEVELS))
+@click.option("--branch", metavar="B")
+@click.option("--assignee", metavar="USER")
+@format_option("table", "json", "csv", "ids", default="table")
+@reveal_option
+@pass_env
+def list_cmd(env: Env, status: str, kind: str | None, severity: str | None, level: str | None,
+             branch: str | None, assignee: str | None, fmt: str, reveal: bool) -> None:
+    """List cases, oldest first (default: the open ones).
+
+    \b
+    Example:
+      svc list --level cs-director
+      svc list --status all --kind complaint --format csv > complaints.csv
+      svc list --format ids | xargs -n1 svc show
+    """
+    store = env.store()
+    allowed = _reveal_allowed(env, reveal)
+    problems: list[Any] = []
+    rows = []
+    for record in store.iter_cases(problems):
+        case = record.case
+        if status != "all" and case.status != status:
+            continue
+        if (kind and case.kind != kind or severity and case.severity != severity or level and case.level != level
+                or branch and case.branch != branch or assignee and case.get("assignee") != assignee):
+            continue
+        rows.append(render.list_row(case, allowed))
+    rows.sort(key=lambda r: (r["opened_at"], r["id"]))
+    if fmt == "json":
+        click.echo(render.to_json(rows))
+    elif fmt == "csv":
+        click.echo(render.to_csv(rows, render.LIST_KEYS), nl=False)
+    elif fmt == "ids":
+        for row in rows:
+            click.echo(row["id"])
+    elif rows:
+        click.echo(render.list_table(rows, store.config))
+    for problem in problems:
+        click.echo(f"svc: {problem}", err=True)
+    if problems:
+        raise click.exceptions.Exit(1)
+
+
+def _change(env: Env, case_id: str, verb: str, at: str | None, rule: Any) -> None:
+    ctx = env.context()
+    _report(env, actions.change_case(ctx, case_id, verb, env.parse_at(at), rule))
+
+
+@click.command("note")
+@click.argument("case_id", metavar="ID")
+@click.argument("text")
+@at_option
+@pass_env
+def note_cmd(env: Env, case_id: str, text: str, at: str | None) -> None:
+    """Add a note to a case's history.
+
+    \b
+    Example:
+      svc note C2611-A001 "客户来电询问进度，已告知分公司正在安排维修"
+    """
+    _change(env, case_id, "note", at, lambda case, when: workflow.note(case, text, when, env.context().actor.id))
+
+
+@click.command("assign")
+@click.argument("case_id", metavar="ID")
+@click.argument("user")
+@at_option
+@pass_env
+def assign_cmd(env: Env, case_id: str, user: str, at: str | None) -> None:
+    """Make USER responsible for a case.
+
+    \b
+    Example:
+      svc assign C2611-A001 lina
+    """
+    store = env.store()
+    if store.config.users and user not in store.config.users:
+        raise RefusedError(f"unknown user {user!r}; svc.yaml declares: {', '.join(sorted(store.config.users))}")
+    actor = env.context().actor.id
+    _change(env, case_id, "assign", at, lambda case, when: workflow.assign(case, user, when, actor))
+
+
+@click.command("escalate")
+@click.argument("case_id", metavar="ID")
+@click.option("--reason", required=True, help="Why (required).")
+@click.option("--to", "to", type=click.Choice(LEVELS), help="The level to go to (default: one step up).")
+@click.option("--severity", type=click.Choice(SEVERITIES), help="Also raise the severity.")
+@at_option
+@pass_env
+def escalate_cmd(env: Env, case_id: str, reason: str, to: str | None, severity: str | None, at: str | None) -> None:
+    """Raise a case up the ladder: assistant → cs-director → center-director → legal.
+
+    Never lowers a level; --to may jump up; --severity major raises it to at least center-director.
+
+    \b
+    Example:
+      svc escalate C2611-A001 --reason "客户要求退定金，超出分公司权限"
+      svc escalate C2611-A001 --to legal --severity major --reason "客户已起诉"
+    """
+    actor = env.context().actor.id
+    _change(env, case_id, "escalate", at,
+            lambda case, when: workflow.escalate(case, reason, to, severity, when, actor))
+
+
+@click.command("follow-up")
+@click.argument("case_id", metavar="ID")
+@click.option("--outcome", type=click.Choice(OUTCOMES), required=True, help="What the customer said.")
+@click.option("--note", "note_text", metavar="TEXT", help="What was said on the call.")
+@at_option
+@pass_env
+def follow_up_cmd(env: Env, case_id: str, outcome: str, note_text: str | None, at: str | None) -> None:
+    """Record a follow-up call (追访) and apply the four-round ladder.
+
+    \b
+    satisfied closes the case; unsatisfied or not-handled at
+      round 1: an urging notice (催办通知单) to the branch
+      round 2: raised to cs-director      round 3: to center-director
+      round 4: to legal, with the whole dossier
+
+    \b
+    Example:
+      svc follow-up C2611-A001 --outcome unsatisfied --note "分公司仍未派人维修"
+    """
+    ctx = env.context()
+    lang = ctx.store.config.lang
+
+    def rule(case: Any, when: Any) -> Any:
+        return workflow.follow_up(case, outcome, note_text, when, ctx.actor.id, lang,
+                                  ctx.store.config.branch_name(case.branch))
+
+    _change(env, case_id, "follow-up", at, rule)
+
+
+@click.command("close")
+@click.argument("case_id", metavar="ID")
+@click.option("--resolution", required=True, help="How it was resolved (required).")
+@click.option("--satisfaction", type=click.IntRange(1, 5), help="The customer's rating, 1-5.")
+@at_option
+@pass_env
+def close_cmd(env: Env, case_id: str, resolution: str, satisfaction: int | None, at: str | None) -> None:
+    """Close a case.
+
+    \b
+    Example:
+      svc close C2611-A001 --resolution "已更换防水层，客户验收" --satisfaction 5
+    """
+    actor = env.context().actor.id
+    _change(env, case_id, "close", at, lambda case, when: workflow.close(case, resolution, satisfaction, when, actor))
+
+
+@click.command("reopen")
+@click.argument("case_id", metavar="ID")
+@click.option("--reason", required=True, help="Why (required).")
+@at_option
+@pass_env
+def reopen_cmd(env: Env, case_id: str, reason: str, at: str | None) -> None:
+    """Reopen a closed case.
+
+    \b
+    Example:
+      svc reopen C2611-A001 --reason "客户反映维修后再次漏水"
+    """
+    actor = env.context().actor.id
+    _change(env, case_id, "reopen", at, lambda case, when: workflow.reopen(case, reason, when, actor))
+
+
+@click.command("remedy")
+@click.argument("case_id", metavar="ID")
+@click.argument("kind", type=click.Choice(REMEDY_TYPES))
+@click.option("--detail", required=True, help="What is done or paid.")
+@click.option("--category", type=click.Choice(REMEDY_CATEGORIES), help="The approval category.")
+@click.option("--amount", metavar="YUAN", help="Sum of a compensation, in yuan.")
+@at_option
+@pass_env
+def remedy_cmd(env: Env, case_id: str, kind: str, detail: str, category: str | None, amount: str | None,
+               at: str | None) -> None:
+    """Record the remedy: repair or compensation, never both (修则不赔，赔则不修).
+
+    \b
+    Example:
+      svc remedy C2611-A001 repair --detail "重做卫生间防水" --category repair-claim
+      svc remedy C2611-A002 compensation --detail "延期14天赔偿" --category delay-compensation --amount 1400
+    """
+    actor = env.context().actor.id
+    _change(env, case_id, "remedy", at,
+            lambda case, when: workflow.remedy(case, kind, detail, category, amount, when, actor))
+
+
+@click.command("link")
+@click.argument("case_id", metavar="ID")
+@click.argument("other", metavar="OTHER")
+@click.option("--note", "note_text", metavar="TEXT", help="Why they belong together.")
+@at_option
+@pass_env
+def link_cmd(env: Env, case_id: str, other: str, note_text: str | None, at: str | None) -> None:
+    """Link a case to another record.
+
+    \b
+    Example:
+      svc link C2611-A004 C2610-A012 --note "同一漏水问题"
+    """
+    store = env.store()
+    target = store.resolve(other)
+    actor = env.context().actor.id
+    _change(env, case_id, "link", at, lambda case, when: workflow.link(case, target, note_text, when, actor))
+
+
+COMMANDS = [open_cmd, show_cmd, list_cmd, note_cmd, assign_cmd, escalate_cmd, follow_up_cmd, close_cmd,
+            reopen_cmd, remedy_cmd, link_cmd]

@@ -1,0 +1,108 @@
+"""svc.yaml: the office's configuration, validated once and frozen."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from svc import schema as s
+from svc import yamlio
+from svc.errors import RecordError, SvcError
+from svc.model import ROLES
+from svc.timeutil import zone
+
+CONFIG_NAME = "svc.yaml"
+
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _code(value: Any) -> str | None:
+    return None if _CODE.match(str(value)) else "must be letters, digits, '.', '_' or '-'"
+
+
+CONFIG_SPEC = s.mapping(
+    {
+        "office": s.text(True, check=_code),
+        "name": s.text(),
+        "lang": s.enum(("zh", "en")),
+        "timezone": s.text(),
+        "users": s.keyed(
+            s.mapping({"name": s.text(True), "role": s.enum(ROLES, True), "email": s.text(), "phone": s.text()})
+        ),
+        "branches": s.keyed(s.mapping({"name": s.text(True), "manager": s.text(), "phone": s.text()})),
+    }
+)
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+    role: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Branch:
+    code: str
+    name: str
+    manager: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    office: str
+    name: str
+    lang: str = "zh"
+    timezone: str = "Asia/Shanghai"
+    users: Mapping[str, User] = field(default_factory=lambda: MappingProxyType({}))
+    branches: Mapping[str, Branch] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def tz(self) -> Any:
+        return zone(self.timezone)
+
+    def user(self, user_id: str) -> User | None:
+        return self.users.get(user_id)
+
+    def branch_name(self, code: str | None) -> str:
+        if not code:
+            return ""
+        branch = self.branches.get(code)
+        return branch.name if branch else code
+
+
+def parse_config(node: Any, path: str) -> Config:
+    problems = s.check_root(node, CONFIG_SPEC, path)
+    if not problems and node.get("timezone"):
+        try:
+            zone(str(node["timezone"]))
+        except SvcError as exc:
+            problems.append(s.Problem(path, yamlio.line_of(node, "timezone"), str(exc)))
+    if problems:
+        first = problems[0]
+        raise RecordError(first.path, first.line, first.message)
+    users = {
+        str(uid): User(str(uid), str(u["name"]), str(u["role"]), u.get("email"))
+        for uid, u in (node.get("users") or {}).items()
+    }
+    branches = {
+        str(code): Branch(str(code), str(b["name"]), b.get("manager"))
+        for code, b in (node.get("branches") or {}).items()
+    }
+    return Config(
+        office=str(node["office"]),
+        name=str(node.get("name") or node["office"]),
+        lang=str(node.get("lang") or "zh"),
+        timezone=str(node.get("timezone") or "Asia/Shanghai"),
+        users=MappingProxyType(users),
+        branches=MappingProxyType(branches),
+    )
+
+
+def load_config(root: Path) -> Config:
+    path = root / CONFIG_NAME
+    return parse_config(yamlio.load_file(path, str(path)), str(path))

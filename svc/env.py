@@ -1,0 +1,43 @@
+"""The world a command runs in: which store, who acts, what time it is.
+
+Built once by the root group from options and environment (--store/SVC_STORE,
+--as/SVC_USER, SVC_NOW) and handed to the core, which never reads them itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from svc.actions import Context, resolve_actor
+from svc.store import Store, find_root
+from svc.timeutil import parse_time
+
+
+@dataclass
+class Env:
+    store_path: str | None
+    as_user: str | None
+    wait: float
+    now_text: str | None
+    cwd: Path
+    _store: Store | None = field(default=None, repr=False)
+
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(find_root(self.store_path, self.cwd), self.wait)
+        return self._store
+
+    def now(self, tz: dt.tzinfo | None = None) -> dt.datetime:
+        zone = tz or self.store().config.tz
+        if self.now_text:
+            return parse_time(self.now_text, zone, "SVC_NOW")
+        return dt.datetime.now(zone).replace(microsecond=0)
+
+    def context(self) -> Context:
+        store = self.store()
+        return Context(store, resolve_actor(store, self.as_user), self.now())
+
+    def parse_at(self, text: str | None, what: str = "--at") -> dt.datetime | None:
+        return parse_time(text, self.store().config.tz, what) if text else None

@@ -1,0 +1,71 @@
+"""The few git operations the store needs, run through the git command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from svc.errors import SvcError
+
+
+class GitError(SvcError):
+    pass
+
+
+class Git:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @staticmethod
+    def present(root: Path) -> bool:
+        """The store is a git repository of its own (not a folder inside another one)."""
+        return (root / ".git").exists()
+
+    def run(self, *args: str, env: dict[str, str] | None = None, check: bool = True,
+            input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, **(env or {})}
+        full_env.setdefault("GIT_TERMINAL_PROMPT", "0")
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=self.root, env=full_env, capture_output=True, text=True,
+                input=input_text, encoding="utf-8", errors="replace",
+            )
+        except FileNotFoundError:
+            raise GitError("git is not installed; install git, or use a store made with --no-git") from None
+        if check and done.returncode != 0:
+            detail = (done.stderr or done.stdout).strip().splitlines()
+            raise GitError(f"git {args[0]} failed: {detail[-1] if detail else done.returncode}")
+        return done
+
+    def init(self) -> None:
+        self.run("init", "-q")
+
+    def commit(self, paths: list[str], message: str, author: tuple[str, str]) -> None:
+        """Commit exactly `paths` (added, changed or deleted) as `author`."""
+        name, email = author
+        env = {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+        }
+        self.run("add", "-A", "--", *paths)
+        self.run("commit", "-q", "--no-verify", "-m", message, "--", *paths, env=env)
+
+    def unstage(self, paths: list[str]) -> None:
+        self.run("reset", "-q", "--", *paths, check=False)
+
+    def show(self, rev: str, path: str) -> str | None:
+        done = self.run("show", f"{rev}:{path}", check=False)
+        return done.stdout if done.returncode == 0 else None
+
+    def verify_rev(self, rev: str) -> str:
+        done = self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+        if done.returncode != 0:
+            raise SvcError(f"no such git revision: {rev}")
+        return done.stdout.strip()
+
+    def files_at(self, rev: str, prefix: str) -> list[str]:
+        done = self.run("ls-tree", "-r", "--name-only", "-z", rev, "--", prefix)
+        return [p for p in done.stdout.split("\0") if p]

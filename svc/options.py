@@ -1,0 +1,33 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import click
+
+F = Callable[..., Any]
+
+
+def at_option(f: F) -> F:
+    return click.option(
+        "--at", "at", metavar="TIME",
+        help="When it happened, if not now (ISO 8601, office time unless an offset is given).",
+    )(f)
+
+
+def reveal_option(f: F) -> F:
+    return click.option(
+        "--reveal", is_flag=True,
+        help="Show the complainant of staff/crew complaints (directors only: cs-director, center-director, legal).",
+    )(f)
+
+
+def format_option(*choices: str, default: str) -> Callable[[F], F]:
+    def wrap(f: F) -> F:
+        return click.option(
+            "--format", "fmt", type=click.Choice(choices), default=default, show_default=True,
+            help="Output format: tables are for people, json/csv/ids for scripts.",
+        )(f)
+
+    return wrap

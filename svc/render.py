@@ -1,0 +1,197 @@
+"""Turning cases into what people and scripts read. Confidential fields are redacted
+here, in one place, for every output (show, list, exports)."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as dt
+import io
+import json
+from typing import Any, Iterable
+
+from svc.config import Config
+from svc.labels import label
+from svc.model import REAL_NAME_KINDS, Case
+
+LIST_KEYS = ("id", "kind", "status", "level", "severity", "branch", "opened_at", "customer", "phone",
+             "assignee", "followup_round", "closed_at", "summary")
+
+
+def redacted(case: Case, reveal: bool) -> dict[str, Any]:
+    """The case's fields with the staff/crew complainant hidden unless revealed (保密制度)."""
+    fields = copy.deepcopy(case.fields)
+    if case.kind in REAL_NAME_KINDS and not reveal and "complainant" in fields:
+        fields["complainant"] = {"hidden": True}
+    return fields
+
+
+def case_json(case: Case, reveal: bool) -> dict[str, Any]:
+    fields = redacted(case, reveal)
+    out: dict[str, Any] = {key: fields.get(key) for key in ("id", "kind", "status", "level", "severity", "branch",
+                                                             "opened_at", "customer")}
+    out.update({k: v for k, v in fields.items() if k not in out})
+    out["followup_round"] = case.followup_round
+    return out
+
+
+def list_row(case: Case, reveal: bool) -> dict[str, Any]:
+    fields = redacted(case, reveal)
+    who = fields.get("customer") or {}
+    name = who.get("name")
+    phone = who.get("phone")
+    if case.kind in REAL_NAME_KINDS:
+        person = fields.get("complainant") or {}
+        name, phone = (None, None) if person.get("hidden") else (person.get("name"), person.get("contact"))
+    return {
+        "id": case.id,
+        "kind": case.kind,
+        "status": case.status,
+        "level": case.level,
+        "severity": case.severity,
+        "branch": case.branch,
+        "opened_at": fields["opened_at"],
+        "customer": name,
+        "phone": phone,
+        "assignee": fields.get("assignee"),
+        "followup_round": case.followup_round,
+        "closed_at": fields.get("closed_at"),
+        "summary": fields.get("summary"),
+    }
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
+
+
+def to_csv(rows: list[dict[str, Any]], keys: Iterable[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(keys), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in writer.fieldnames})
+    return out.getvalue()
+
+
+def _clip(text: str | None, width: int) -> str:
+    text = (text or "").replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _when(stamp: str | None) -> str:
+    return dt.datetime.fromisoformat(stamp).strftime("%Y-%m-%d %H:%M") if stamp else ""
+
+
+def list_table(rows: list[dict[str, Any]], config: Config) -> str:
+    from tabulate import tabulate
+
+    lang = config.lang
+    hidden = label(lang, "hidden")
+    body = [
+        [
+            r["id"],
+            label(lang, r["kind"]),
+            label(lang, r["status"]),
+            label(lang, r["level"]),
+            label(lang, r["severity"]),
+            config.branch_name(r["branch"]),
+            hidden if r["customer"] is None and r["kind"] in REAL_NAME_KINDS else (r["customer"] or ""),
+            _when(r["opened_at"]),
+            _clip(r["summary"], 24),
+        ]
+        for r in rows
+    ]
+    heads = [label(lang, k) for k in ("id", "kind", "status", "level", "severity", "branch_label", "customer",
+                                      "opened_at", "summary")]
+    return tabulate(body, headers=heads, tablefmt="simple", disable_numparse=True)
+
+
+def event_detail(ev: dict[str, Any], lang: str) -> str:
+    action = ev["action"]
+    lab = lambda key: label(lang, key)  # noqa: E731
+    if action == "open":
+        parts = [f"{lab('severity')} {lab(ev['severity'])}", f"{lab('level')} {lab(ev['level'])}"]
+        if ev.get("repeat_of"):
+            parts.append(f"{lab('repeat_of')} {', '.join(ev['repeat_of'])}")
+        if ev.get("reason"):
+            parts.append(ev["reason"])
+        return "; ".join(parts)
+    if action == "escalate":
+        text = f"{lab(ev['from'])} → {lab(ev['to'])}: {ev['reason']}"
+        return text + (f" ({lab('severity')} {lab(ev['severity'])})" if ev.get("severity") else "")
+    if action == "follow-up":
+        return f"#{ev['round']} {lab(ev['outcome'])}" + (f": {ev['note']}" if ev.get("note") else "")
+    if action == "close":
+        extra = f" ({lab('satisfaction')} {ev['satisfaction']}/5)" if ev.get("satisfaction") else ""
+        return ev["resolution"] + extra
+    if action == "remedy":
+        kind = lab("repair-remedy") if ev["type"] == "repair" else lab("compensation")
+        parts = [kind, ev.get("category") or "", ev["detail"], f"¥{ev['amount']}" if ev.get("amount") else ""]
+        return " ".join(p for p in parts if p)
+    if action == "assign":
+        return ev["to"]
+    if action == "link":
+        return ev["to"] + (f": {ev['note']}" if ev.get("note") else "")
+    if action == "reopen":
+        return ev["reason"]
+    return ev.get("text") or ev.get("note") or ""
+
+
+def show_text(case: Case, config: Config, reveal: bool) -> str:
+    from tabulate import tabulate
+
+    lang = config.lang
+    fields = redacted(case, reveal)
+    lab = lambda key: label(lang, key)  # noqa: E731
+    hidden = lab("hidden")
+    lines = [
+        f"{case.id}  {lab(case.kind)}  [{lab(case.status)}]  "
+        f"{lab('level')}: {lab(case.level)}  {lab('severity')}: {lab(case.severity)}"
+    ]
+    rows: list[tuple[str, str]] = [(lab("opened_at"), _when(fields["opened_at"]) + " " + fields["opened_at"][-6:])]
+    if case.branch:
+        rows.append((lab("branch_label"), config.branch_name(case.branch)))
+    for key in ("channel", "assignee"):
+        if fields.get(key):
+            rows.append((lab(key), str(fields[key])))
+    customer = fields.get("customer") or {}
+    if customer:
+        rows.append((lab("customer"), "  ".join(str(customer[k]) for k in ("name", "phone", "address") if customer.get(k))))
+    person = fields.get("complainant")
+    if person:
+        shown = hidden if person.get("hidden") else "  ".join(str(person[k]) for k in ("name", "contact") if person.get(k))
+        rows.append((lab("complainant"), shown))
+    if fields.get("accused"):
+        rows.append((lab("accused"), "  ".join(str(v) for v in fields["accused"].values() if v)))
+    if fields.get("incident"):
+        rows.append((lab("incident"), "  ".join(str(v) for v in fields["incident"].values() if v)))
+    project = fields.get("project") or {}
+    if project:
+        rows.append((lab("project"), "  ".join(f"{lab(k)} {v}" for k, v in project.items() if v)))
+    if fields.get("authority"):
+        rows.append((lab("authority"), str(fields["authority"])))
+    if fields.get("media"):
+        rows.append((lab("media"), "  ".join(str(v) for v in fields["media"].values() if v)))
+    for key in ("summary", "repeat_of", "links"):
+        value = fields.get(key)
+        if value:
+            rows.append((lab(key), ", ".join(value) if isinstance(value, list) else str(value)))
+    if fields.get("remedies"):
+        rows.append((lab("remedies"), "; ".join(event_detail({"action": "remedy", **r}, lang) for r in fields["remedies"])))
+    if case.followup_round:
+        rows.append((lab("followup_round"), str(case.followup_round)))
+    if fields.get("resolution"):
+        rows.append((lab("resolution"), str(fields["resolution"])))
+    if fields.get("satisfaction"):
+        rows.append((lab("satisfaction"), f"{fields['satisfaction']}/5"))
+    if fields.get("closed_at"):
+        rows.append((lab("closed_at"), _when(fields["closed_at"])))
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        lines.append(f"  {key}{' ' * (width - len(key))}  {value}")
+    history = [[_when(ev["at"]), ev["by"], lab("a:" + ev["action"]), event_detail(ev, lang)] for ev in case.history]
+    lines.append("")
+    lines.append(f"{lab('history')}:")
+    lines.append(tabulate(history, headers=[lab("at"), lab("by"), lab("action"), lab("detail")],
+                          tablefmt="simple", disable_numparse=True))
+    return "\n".join(lines)

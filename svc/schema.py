@@ -1,0 +1,172 @@
+"""A small schema checker for YAML nodes loaded by `yamlio`.
+
+Each check collects every problem (it never stops at the first) as `Problem(path,
+line, message)`. Integer fields are converted in place so that a round-trip dump
+writes them back as plain numbers; times and dates stay text and are only checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from svc.yamlio import line_of
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Spec:
+    type: str  # text | int | time | date | enum | map | list | any
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    fields: dict[str, "Spec"] = field(default_factory=dict)
+    item: "Spec | None" = None
+    low: int | None = None
+    high: int | None = None
+    open_keys: bool = False  # map whose keys are free (e.g. users by id); values use `item`
+    check: Callable[[Any], str | None] | None = None
+
+
+def text(required: bool = False, check: Callable[[Any], str | None] | None = None) -> Spec:
+    return Spec("text", required, check=check)
+
+
+def integer(required: bool = False, low: int | None = None, high: int | None = None) -> Spec:
+    return Spec("int", required, low=low, high=high)
+
+
+def time(required: bool = False) -> Spec:
+    return Spec("time", required)
+
+
+def date(required: bool = False) -> Spec:
+    return Spec("date", required)
+
+
+def enum(choices: tuple[str, ...] | list[str], required: bool = False) -> Spec:
+    return Spec("enum", required, choices=tuple(choices))
+
+
+def mapping(fields: dict[str, Spec], required: bool = False) -> Spec:
+    return Spec("map", required, fields=fields)
+
+
+def keyed(item: Spec, required: bool = False) -> Spec:
+    return Spec("map", required, item=item, open_keys=True)
+
+
+def seq(item: Spec, required: bool = False) -> Spec:
+    return Spec("list", required, item=item)
+
+
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)$")
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "text"
+
+
+def validate(node: Any, spec: Spec, path: str, where: str, parent: Any, key: Any) -> list[Problem]:
+    """Check `node` (found under `parent[key]`) against `spec`."""
+    line = line_of(parent, key) if parent is not None else line_of(node)
+    problems: list[Problem] = []
+
+    def bad(message: str, at: int | None = line) -> None:
+        problems.append(Problem(path, at, message))
+
+    if node is None:
+        if spec.required:
+            bad(f"{where} must not be empty")
+        return problems
+    kind = spec.type
+    if kind in ("text", "enum", "time", "date", "int") and not isinstance(node, (str, int)):
+        bad(f"{where} must be a single value, not {_type_name(node)}")
+        return problems
+    if kind == "text":
+        if spec.check is not None and (msg := spec.check(node)):
+            bad(f"{where} {msg}")
+    elif kind == "enum":
+        if str(node) not in spec.choices:
+            bad(f"{where} is {node!r}; expected one of: {', '.join(spec.choices)}")
+    elif kind == "int":
+        if isinstance(node, str):
+            if not _INT.match(node):
+                bad(f"{where} must be a whole number, not {node!r}")
+                return problems
+            value = int(node)
+            parent[key] = value
+        else:
+            value = node
+        if spec.low is not None and value < spec.low or spec.high is not None and value > spec.high:
+            bad(f"{where} must be between {spec.low} and {spec.high}, not {value}")
+    elif kind == "time":
+        ok = isinstance(node, str) and bool(_TIME.match(node))
+        if ok:
+            try:
+                dt.datetime.fromisoformat(node)
+            except ValueError:
+                ok = False
+        if not ok:
+            bad(f"{where} must be a time with its UTC offset such as 2026-03-01T09:30:00+08:00, not {node!r}")
+    elif kind == "date":
+        try:
+            dt.date.fromisoformat(str(node))
+            if len(str(node)) != 10:
+                raise ValueError
+        except ValueError:
+            bad(f"{where} must be a date such as 2026-03-01, not {node!r}")
+    elif kind == "map":
+        if not isinstance(node, dict):
+            bad(f"{where} must be a mapping, not {_type_name(node)}")
+            return problems
+        if spec.open_keys:
+            assert spec.item is not None
+            for sub_key in list(node.keys()):
+                problems += validate(node[sub_key], spec.item, path, f"{where}.{sub_key}", node, sub_key)
+            return problems
+        for sub_key in list(node.keys()):
+            if sub_key not in spec.fields:
+                known = ", ".join(spec.fields)
+                bad(f"unknown key {where + '.' if where else ''}{sub_key} (known: {known})", line_of(node, sub_key))
+        for name, sub in spec.fields.items():
+            label = f"{where}.{name}" if where else name
+            if name not in node:
+                if sub.required:
+                    bad(f"{label} is missing", line_of(node) if parent is not None else 1)
+                continue
+            problems += validate(node[name], sub, path, label, node, name)
+    elif kind == "list":
+        if not isinstance(node, list):
+            bad(f"{where} must be a list, not {_type_name(node)}")
+            return problems
+        assert spec.item is not None
+        for i in range(len(node)):
+            problems += validate(node[i], spec.item, path, f"{where}[{i + 1}]", node, i)
+    return problems
+
+
+def check_root(node: Any, spec: Spec, path: str) -> list[Problem]:
+    if not isinstance(node, CommentedMap):
+        return [Problem(path, 1, "expected a mapping of keys at the top of the file")]
+    return validate(node, spec, path, "", None, None)
+
+
+__all__ = ["Problem", "Spec", "check_root", "validate", "CommentedMap", "CommentedSeq"]

@@ -1,0 +1,275 @@
+"""The store: a directory with svc.yaml and one YAML file per record.
+
+Reads are lock-free (every write is an atomic rename). Every change runs under the
+store lock and, in a git store, ends in one commit of exactly the files it touched;
+if the commit fails the files are put back, so nothing is ever half-done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import fcntl
+import os
+import re
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from ruamel.yaml.comments import CommentedMap
+
+from svc import yamlio
+from svc.config import CONFIG_NAME, Config, load_config
+from svc.errors import LockedError, NotFoundError, RecordError, SvcError
+from svc.gitrepo import Git
+from svc.model import CASE_KEYS, Case, State, check_case_node, plain
+from svc.schema import Problem
+
+LOCAL_DIR = ".svc"
+CASES_DIR = "cases"
+CASE_ID = re.compile(r"^C(\d{2})(\d{2})-([A-Z]{1,2})(\d{3,})$")
+DESK = re.compile(r"^[A-Z]{1,2}$")
+
+
+def find_root(explicit: str | None, cwd: Path) -> Path:
+    """--store (or SVC_STORE, which click maps onto it) wins; else the nearest svc.yaml up."""
+    if explicit:
+        root = Path(explicit).expanduser()
+        if not (root / CONFIG_NAME).is_file():
+            raise SvcError(f"{root} is not a store (no {CONFIG_NAME}); create one with: svc init {root} --office CODE")
+        return root
+    for folder in (cwd, *cwd.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise SvcError("no store here: no svc.yaml in this folder or above; use --store PATH, SVC_STORE, or svc init")
+
+
+@dataclass
+class Record:
+    path: Path
+    raw: CommentedMap
+    case: Case
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    name: str
+    role: str | None
+
+
+class Store:
+    def __init__(self, root: Path, config: Config, wait: float = 5.0) -> None:
+        self.root = root
+        self.config = config
+        self.wait = wait
+        self.git = Git(root) if Git.present(root) else None
+
+    @classmethod
+    def open(cls, root: Path, wait: float = 5.0) -> "Store":
+        return cls(root, load_config(root), wait)
+
+    # --- paths and IDs ---------------------------------------------------------------
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def shown(self, path: Path) -> str:
+        """How a record's path is printed in messages: as the user can open it."""
+        try:
+            return os.path.relpath(path)
+        except ValueError:
+            return str(path)
+
+    def case_path(self, case_id: str) -> Path:
+        match = CASE_ID.match(case_id)
+        if not match:
+            raise NotFoundError(f"{case_id!r} is not a case ID (they look like C2611-A001)")
+        yy, mm = match.group(1), match.group(2)
+        return self.root / CASES_DIR / f"20{yy}" / mm / f"{case_id}.yaml"
+
+    def desk(self) -> str:
+        env = os.environ.get("SVC_DESK")
+        source = "SVC_DESK"
+        value = env
+        if value is None:
+            path = self.root / LOCAL_DIR / "desk"
+            source = str(path)
+            value = path.read_text(encoding="utf-8").strip() if path.is_file() else "A"
+        value = value.strip().upper()
+        if not DESK.match(value):
+            raise SvcError(f"{source}: desk {value!r} must be one or two letters, such as A or BK")
+        return value
+
+    def new_case_id(self, opened_at: dt.datetime) -> str:
+        """Next free ID for this desk in the month of `opened_at` (call under the lock)."""
+        desk = self.desk()
+        stem = f"C{opened_at:%y%m}-{desk}"
+        folder = self.root / CASES_DIR / f"{opened_at:%Y}" / f"{opened_at:%m}"
+        taken = 0
+        if folder.is_dir():
+            pattern = re.compile(re.escape(stem) + r"(\d+)\.yaml$")
+            for name in os.listdir(folder):
+                if match := pattern.match(name):
+                    taken = max(taken, int(match.group(1)))
+        return f"{stem}{taken + 1:03d}"
+
+    def case_paths(self) -> list[Path]:
+        base = self.root / CASES_DIR
+        if not base.is_dir():
+            return []
+        return sorted(p for p in base.glob("*/*/*.yaml") if not p.name.startswith("."))
+
+    def resolve(self, text: str) -> str:
+        """A full case ID, or the unique case whose ID ends with `text` (e.g. A017)."""
+        wanted = text.strip().upper()
+        if CASE_ID.match(wanted):
+            if not self.case_path(wanted).is_file():
+                raise NotFoundError(f"no case {wanted}")
+            return wanted
+        if not re.match(r"^[A-Z0-9-]+$", wanted):
+            raise NotFoundError(f"{text!r} is not a case ID (they look like C2611-A001)")
+        found = sorted(
+            p.stem for p in self.case_paths()
+            if p.stem == wanted or p.stem.endswith(wanted) and p.stem[-len(wanted) - 1] in "-C"
+        )
+        if not found:
+            raise NotFoundError(f"no case {wanted}")
+        if len(found) > 1:
+            listed = ", ".join(found[:6]) + (" ..." if len(found) > 6 else "")
+            raise NotFoundError(f"{wanted} is ambiguous: {listed}; give the full ID")
+        return found[0]
+
+    # --- reading -----------------------------------------------------------------------
+
+    def parse_case(self, path: Path) -> tuple[Record | None, list[Problem]]:
+        shown = self.shown(path)
+        try:
+            raw = yamlio.load_file(path, shown)
+        except RecordError as exc:
+            return None, [Problem(exc.path, exc.line, exc.message)]
+        problems = check_case_node(raw, shown)
+        if problems:
+            return None, problems
+        return Record(path, raw, Case(plain(raw))), []
+
+    def load(self, case_id: str) -> Record:
+        path = self.case_path(self.resolve(case_id))
+        record, problems = self.parse_case(path)
+        if record is None:
+            first = problems[0]
+            raise RecordError(first.path, first.line, first.message)
+        return record
+
+    def iter_cases(self, problems: list[Problem] | None = None) -> Iterator[Record]:
+        """Every readable case; unreadable ones are added to `problems` (or raise)."""
+        for path in self.case_paths():
+            record, found = self.parse_case(path)
+            if record is None:
+                if problems is None:
+                    raise RecordError(found[0].path, found[0].line, found[0].message)
+                problems.extend(found)
+                continue
+            yield record
+
+    # --- writing -----------------------------------------------------------------------
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        folder = self.root / LOCAL_DIR
+        try:
+            folder.mkdir(exist_ok=True)
+            handle = open(folder / "lock", "a+")
+        except OSError as exc:
+            raise SvcError(f"cannot lock the store {self.root}: {exc.strerror}") from None
+        try:
+            deadline = time.monotonic() + max(self.wait, 0.0)
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES, errno.EAGAIN):
+                        raise
+                    if time.monotonic() >= deadline:
+                        raise LockedError(
+                            f"the store is busy (locked by another svc) after waiting {self.wait:g}s; try again"
+                        ) from None
+                    time.sleep(0.02)
+            yield
+        finally:
+            handle.close()
+
+    def write(self, changes: dict[Path, str | None], message: str, actor: Actor) -> None:
+        """Write (or, with None, delete) files and commit them as one change.
+
+        Call under `locked()`. If the commit fails, every file is put back as it was.
+        """
+        before: dict[Path, str | None] = {
+            path: path.read_text(encoding="utf-8") if path.exists() else None for path in changes
+        }
+        try:
+            for path, text in changes.items():
+                if text is None:
+                    if path.exists():
+                        path.unlink()
+                else:
+                    yamlio.write_atomic(path, text)
+            if self.git is not None:
+                rels = [self.rel(p) for p in changes]
+                self.git.commit(rels, message, self.author(actor))
+        except BaseException:
+            for path, text in before.items():
+                if text is None:
+                    if path.exists():
+                        path.unlink()
+                else:
+                    yamlio.write_atomic(path, text)
+            if self.git is not None:
+                self.git.unstage([self.rel(p) for p in changes])
+            raise
+
+    def author(self, actor: Actor) -> tuple[str, str]:
+        user = self.config.user(actor.id)
+        email = user.email if user and user.email else f"{actor.id}@{self.config.office.lower()}.invalid"
+        return (f"{actor.name} ({actor.id})" if actor.name != actor.id else actor.id, email)
+
+
+# --- building and updating case files ---------------------------------------------------
+
+def put_state(raw: CommentedMap, state: State) -> None:
+    """Store `state` in `raw`, touching only keys whose value changes, in canonical order."""
+    for key, value in state.as_fields().items():
+        if value is None:
+            if key in raw:
+                del raw[key]
+            continue
+        if key in raw:
+            if plain(raw[key]) != value:
+                raw[key] = value
+            continue
+        position = 0
+        for i, existing in enumerate(raw.keys()):
+            if existing in CASE_KEYS and CASE_KEYS.index(existing) < CASE_KEYS.index(key):
+                position = i + 1
+        raw.insert(position, key, value)
+
+
+def new_case_node(fields: dict[str, Any]) -> CommentedMap:
+    """A case mapping with keys in canonical order and empty intake left out."""
+    node = CommentedMap()
+    for key in CASE_KEYS:
+        value = fields.get(key)
+        if isinstance(value, dict):
+            value = CommentedMap((k, v) for k, v in value.items() if v not in (None, ""))
+            if not value:
+                continue
+        if value in (None, "", []):
+            continue
+        node[key] = value
+    return node

@@ -1,0 +1,177 @@
+"""Strict, round-trip YAML for records and config.
+
+Reading: every plain scalar is text (so phone `0108`, answer `NO` and code `1e5` stay
+exactly as typed) except `null`/`~`/empty; duplicate keys are errors; every node keeps
+its line so problems read `path:line: message`. The schema layer converts the few
+numeric fields. Writing: round-trip (comments, order and quoting of untouched lines are
+kept), strings that any YAML 1.1 or 1.2 reader would take for a number, boolean, date
+or null are quoted, long lines are never folded, and files are replaced atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.representer import RoundTripRepresenter
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.scalarstring import LiteralScalarString
+
+from svc.errors import RecordError
+
+_NULL = ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"))
+
+
+class TextResolver(VersionedResolver):
+    """Resolves plain scalars to text, except null."""
+
+    @property
+    def versioned_resolver(self) -> dict[Any, list[Any]]:  # type: ignore[override]
+        return {"": [_NULL], "~": [_NULL], "n": [_NULL], "N": [_NULL]}
+
+
+# Anything a YAML 1.1 reader (PyYAML, yq) or a 1.2 reader would not read back as the
+# same string: numbers (incl. octal, hex, sexagesimal), booleans, null, dates.
+_AMBIGUOUS = re.compile(
+    r"""^(?:
+        [-+]?(?:0|[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
+      | [-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+      | [-+]?0[oxb][0-9a-fA-F_]+
+      | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
+      | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
+      | y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
+      | ~|null|Null|NULL
+      | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt ].*)?
+      | =|<<
+    )$""",
+    re.VERBOSE,
+)
+
+
+class _Representer(RoundTripRepresenter):
+    pass
+
+
+def _represent_str(representer: RoundTripRepresenter, data: str) -> Any:
+    style = None
+    if "\n" in data:
+        return representer.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    if _AMBIGUOUS.match(data):
+        style = "'"
+    return representer.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Representer.add_representer(str, _represent_str)
+
+
+def _reader() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.Resolver = TextResolver
+    yaml.allow_duplicate_keys = False
+    yaml.preserve_quotes = True
+    return yaml
+
+
+def _writer() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.Representer = _Representer
+    yaml.width = 1 << 16
+    yaml.indent(mapping=2, sequence=2, offset=0)
+    yaml.allow_unicode = True
+    return yaml
+
+
+_READER = _reader()
+_WRITER = _writer()
+
+
+def loads(text: str, path: str) -> Any:
+    """Parse YAML text strictly; errors become RecordError(path, line, message)."""
+    try:
+        return _READER.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "malformed YAML"
+        if "duplicate key" in problem:
+            problem = problem.split(" with value")[0]
+        raise RecordError(path, line, problem.strip()) from None
+    except YAMLError as exc:
+        raise RecordError(path, None, f"malformed YAML: {exc}") from None
+
+
+def load_file(path: Path, shown: str | None = None) -> Any:
+    shown = shown or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RecordError(shown, None, "not UTF-8 text") from None
+    except OSError as exc:
+        raise RecordError(shown, None, exc.strerror or str(exc)) from None
+    return loads(text, shown)
+
+
+def dumps(data: Any) -> str:
+    out = io.StringIO()
+    _WRITER.dump(_literal_multiline(data), out)
+    return out.getvalue()
+
+
+def _literal_multiline(data: Any) -> Any:
+    """Multi-line text is written as a literal block so diffs stay line by line."""
+    if isinstance(data, CommentedMap):
+        for key, value in data.items():
+            data[key] = _literal_multiline(value)
+        return data
+    if isinstance(data, CommentedSeq):
+        for i, value in enumerate(data):
+            data[i] = _literal_multiline(value)
+        return data
+    if isinstance(data, str) and "\n" in data and not isinstance(data, LiteralScalarString):
+        return LiteralScalarString(data)
+    return data
+
+
+def line_of(node: Any, key: Any = None) -> int | None:
+    """1-based line of a mapping key (or of the node itself), if known."""
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return None
+    try:
+        if key is not None:
+            if isinstance(node, CommentedMap):
+                return lc.key(key)[0] + 1
+            return lc.item(key)[0] + 1
+        return lc.line + 1
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace `path` with `text` so that a reader or a crash never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
