@@ -108,7 +108,7 @@ def describe(ev: dict[str, Any]) -> str:
     if action == "escalate":
         return f"escalated {ev['from']} -> {ev['to']}"
     if action == "follow-up":
-        return f"follow-up round {ev['round']}: {ev['outcome']}"
+        return f"round {ev['round']} {ev['outcome']}"
     if action == "urging-notice":
         return "urging notice issued"
     if action == "assign":

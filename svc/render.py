@@ -73,6 +73,12 @@ def to_csv(rows: list[dict[str, Any]], keys: Iterable[str]) -> str:
     return out.getvalue()
 
 
+def _width(text: str) -> int:
+    from wcwidth import wcswidth
+
+    return max(wcswidth(text), len(text))
+
+
 def _clip(text: str | None, width: int) -> str:
     text = (text or "").replace("\n", " ")
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -186,9 +192,9 @@ def show_text(case: Case, config: Config, reveal: bool) -> str:
         rows.append((lab("satisfaction"), f"{fields['satisfaction']}/5"))
     if fields.get("closed_at"):
         rows.append((lab("closed_at"), _when(fields["closed_at"])))
-    width = max(len(k) for k, _ in rows)
+    width = max(_width(k) for k, _ in rows)
     for key, value in rows:
-        lines.append(f"  {key}{' ' * (width - len(key))}  {value}")
+        lines.append(f"  {key}{' ' * (width - _width(key))}  {value}")
     history = [[_when(ev["at"]), ev["by"], lab("a:" + ev["action"]), event_detail(ev, lang)] for ev in case.history]
     lines.append("")
     lines.append(f"{lab('history')}:")

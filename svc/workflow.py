@@ -78,7 +78,7 @@ def normalize_phone(phone: str) -> str:
 
 def check_phone(phone: str, option: str = "--phone") -> str:
     text = phone.strip()
-    if not re.fullmatch(r"[0-9+()\- /]+", text) or len(re.sub(r"\D", "", text)) < 5:
+    if not re.fullmatch(r"[0-9+()\- /]+", text) or len(re.sub(r"\D", "", text)) < 3:
         raise RefusedError(f"{option} {phone!r} is not a phone number (digits, spaces, + - ( ) /)")
     return text
 
@@ -194,7 +194,6 @@ def follow_up(case: Case, outcome: str, note: str | None, at: dt.datetime, by: s
     if step.urging_notice:
         events.append(event("urging-notice", at, by, round=rnd, to=case.branch,
                             text=label(lang, "urging-text", outcome=said, branch=branch)))
-        events.append(event("note", at, by, text=reason))
     if step.level and level_rank(step.level) > level_rank(case.level):
         events.append(event("escalate", at, by, **{"from": case.level, "to": step.level, "reason": reason}))
     elif step.level:
