@@ -80,8 +80,16 @@ def _width(text: str) -> int:
 
 
 def _clip(text: str | None, width: int) -> str:
+    """Cut text to `width` terminal columns (a Chinese character takes two)."""
     text = (text or "").replace("\n", " ")
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if _width(text) <= width:
+        return text
+    out = ""
+    for char in text:
+        if _width(out + char) > width - 1:
+            break
+        out += char
+    return out + "…"
 
 
 def _when(stamp: str | None) -> str:
@@ -103,7 +111,7 @@ def list_table(rows: list[dict[str, Any]], config: Config) -> str:
             config.branch_name(r["branch"]),
             hidden if r["customer"] is None and r["kind"] in REAL_NAME_KINDS else (r["customer"] or ""),
             _when(r["opened_at"]),
-            _clip(r["summary"], 24),
+            _clip(r["summary"], 36),
         ]
         for r in rows
     ]
