@@ -171,7 +171,8 @@ def open_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | N
         repeats: list[str] = []
         if kind == "complaint" and phone:
             ignored: list[Any] = []
-            repeats = workflow.find_repeats(phone, opened_at, (r.case for r in store.iter_cases(ignored)))
+            candidates = store.iter_cases(ignored, prefilter=lambda text: workflow.mentions_phone(text, phone))
+            repeats = workflow.find_repeats(phone, opened_at, (r.case for r in candidates))
         decision = workflow.opening(kind, fields, severity, repeats, store.config.lang)
         case_id = store.new_case_id(opened_at)
         first = workflow.event(

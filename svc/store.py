@@ -16,7 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ruamel.yaml.comments import CommentedMap
 
@@ -81,10 +81,11 @@ class Store:
 
     def shown(self, path: Path) -> str:
         """How a record's path is printed in messages: as the user can open it."""
+        absolute = path.absolute()
         try:
-            return os.path.relpath(path)
+            return str(absolute.relative_to(Path.cwd()))
         except ValueError:
-            return str(path)
+            return str(absolute)
 
     def case_path(self, case_id: str) -> Path:
         match = CASE_ID.match(case_id)
@@ -147,10 +148,10 @@ class Store:
 
     # --- reading -----------------------------------------------------------------------
 
-    def parse_case(self, path: Path) -> tuple[Record | None, list[Problem]]:
+    def parse_case(self, path: Path, text: str | None = None) -> tuple[Record | None, list[Problem]]:
         shown = self.shown(path)
         try:
-            raw = yamlio.load_file(path, shown)
+            raw = yamlio.loads(text, shown) if text is not None else yamlio.load_file(path, shown)
         except RecordError as exc:
             return None, [Problem(exc.path, exc.line, exc.message)]
         problems = check_case_node(raw, shown)
@@ -166,10 +167,23 @@ class Store:
             raise RecordError(first.path, first.line, first.message)
         return record
 
-    def iter_cases(self, problems: list[Problem] | None = None) -> Iterator[Record]:
-        """Every readable case; unreadable ones are added to `problems` (or raise)."""
+    def iter_cases(self, problems: list[Problem] | None = None,
+                   prefilter: Callable[[str], bool] | None = None) -> Iterator[Record]:
+        """Every readable case; unreadable ones are added to `problems` (or raise).
+
+        `prefilter` sees a file's text first and may skip it without parsing: a cheap
+        way to find the few files that can matter (it must never drop one that does).
+        """
         for path in self.case_paths():
-            record, found = self.parse_case(path)
+            text = None
+            if prefilter is not None:
+                try:
+                    text = path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError):
+                    text = None
+                if text is not None and not prefilter(text):
+                    continue
+            record, found = self.parse_case(path, text)
             if record is None:
                 if problems is None:
                     raise RecordError(found[0].path, found[0].line, found[0].message)
