@@ -23,7 +23,10 @@ def check_store(store: Store, since: str | None = None) -> list[Problem]:
         problems.append(Problem(store.shown(path), None, "not where a case file belongs (cases/YYYY/MM/ID.yaml)"))
     for record in store.iter_cases(problems):
         records.append(record)
-        problems += check_case(store, record)
+        found = check_case(store, record)
+        if found:  # read again round-trip, so every problem carries its line
+            found = check_case(store, store.precise(record))
+        problems += found
     problems += check_unique_ids(store, records)
     problems += check_links(store, records)
     if since is not None:

@@ -164,7 +164,7 @@ def validate(node: Any, spec: Spec, path: str, where: str, parent: Any, key: Any
 
 
 def check_root(node: Any, spec: Spec, path: str) -> list[Problem]:
-    if not isinstance(node, CommentedMap):
+    if not isinstance(node, dict):
         return [Problem(path, 1, "expected a mapping of keys at the top of the file")]
     return validate(node, spec, path, "", None, None)
 

@@ -148,16 +148,33 @@ class Store:
 
     # --- reading -----------------------------------------------------------------------
 
-    def parse_case(self, path: Path, text: str | None = None) -> tuple[Record | None, list[Problem]]:
+    def parse_case(self, path: Path, text: str | None = None, fast: bool = False) -> tuple[Record | None, list[Problem]]:
+        """Read and validate one case file. `fast` reads through libyaml; a file with
+        problems is always read again round-trip so that each problem has its line."""
         shown = self.shown(path)
         try:
-            raw = yamlio.loads(text, shown) if text is not None else yamlio.load_file(path, shown)
+            if text is None:
+                text = path.read_text(encoding="utf-8")
+            raw = yamlio.loads_fast(text, shown) if fast else yamlio.loads(text, shown)
+        except UnicodeDecodeError:
+            return None, [Problem(shown, None, "not UTF-8 text")]
+        except OSError as exc:
+            return None, [Problem(shown, None, exc.strerror or str(exc))]
         except RecordError as exc:
             return None, [Problem(exc.path, exc.line, exc.message)]
         problems = check_case_node(raw, shown)
+        if problems and fast:
+            return self.parse_case(path, text)
         if problems:
             return None, problems
         return Record(path, raw, Case(plain(raw))), []
+
+    def precise(self, record: Record) -> Record:
+        """The same record read round-trip (with line numbers), if it was read fast."""
+        if isinstance(record.raw, CommentedMap):
+            return record
+        again, _ = self.parse_case(record.path)
+        return again or record
 
     def load(self, case_id: str) -> Record:
         path = self.case_path(self.resolve(case_id))
@@ -175,15 +192,13 @@ class Store:
         way to find the few files that can matter (it must never drop one that does).
         """
         for path in self.case_paths():
-            text = None
-            if prefilter is not None:
-                try:
-                    text = path.read_text(encoding="utf-8")
-                except (OSError, UnicodeDecodeError):
-                    text = None
-                if text is not None and not prefilter(text):
-                    continue
-            record, found = self.parse_case(path, text)
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                text = None  # parse_case words the error
+            if text is not None and prefilter is not None and not prefilter(text):
+                continue
+            record, found = self.parse_case(path, text, fast=True)
             if record is None:
                 if problems is None:
                     raise RecordError(found[0].path, found[0].line, found[0].message)
