@@ -144,7 +144,7 @@ def _check_branch(store: Store, branch: str | None) -> None:
         raise RefusedError(f"unknown branch {branch!r}; svc.yaml declares: {', '.join(sorted(branches))}")
 
 
-def _check_user(store: Store, user: str) -> None:
+def check_user(store: Store, user: str) -> None:
     users = store.config.users
     if users and user not in users:
         raise RefusedError(f"unknown user {user!r}; svc.yaml declares: {', '.join(sorted(users))}")
@@ -155,7 +155,7 @@ def open_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | N
     store = ctx.store
     _check_branch(store, fields.get("branch"))
     if assignee:
-        _check_user(store, assignee)
+        check_user(store, assignee)
     phone = (fields.get("customer") or {}).get("phone")
     if phone:
         workflow.check_phone(phone)

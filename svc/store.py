@@ -243,22 +243,12 @@ class Store:
             path: path.read_text(encoding="utf-8") if path.exists() else None for path in changes
         }
         try:
-            for path, text in changes.items():
-                if text is None:
-                    if path.exists():
-                        path.unlink()
-                else:
-                    yamlio.write_atomic(path, text)
+            _put_files(changes)
             if self.git is not None:
                 rels = [self.rel(p) for p in changes]
                 self.git.commit(rels, message, self.author(actor))
         except BaseException:
-            for path, text in before.items():
-                if text is None:
-                    if path.exists():
-                        path.unlink()
-                else:
-                    yamlio.write_atomic(path, text)
+            _put_files(before)
             if self.git is not None:
                 self.git.unstage([self.rel(p) for p in changes])
             raise
@@ -267,6 +257,16 @@ class Store:
         user = self.config.user(actor.id)
         email = user.email if user and user.email else f"{actor.id}@{self.config.office.lower()}.invalid"
         return (f"{actor.name} ({actor.id})" if actor.name != actor.id else actor.id, email)
+
+
+def _put_files(contents: dict[Path, str | None]) -> None:
+    """Write each file atomically; None deletes it."""
+    for path, text in contents.items():
+        if text is None:
+            if path.exists():
+                path.unlink()
+        else:
+            yamlio.write_atomic(path, text)
 
 
 # --- building and updating case files ---------------------------------------------------

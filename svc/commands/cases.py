@@ -216,9 +216,7 @@ def assign_cmd(env: Env, case_id: str, user: str, at: str | None) -> None:
     Example:
       svc assign C2611-A001 lina
     """
-    store = env.store()
-    if store.config.users and user not in store.config.users:
-        raise RefusedError(f"unknown user {user!r}; svc.yaml declares: {', '.join(sorted(store.config.users))}")
+    actions.check_user(env.store(), user)
     actor = env.context().actor.id
     _change(env, case_id, "assign", at, lambda case, when: workflow.assign(case, user, when, actor))
 
