@@ -44,7 +44,10 @@ def resolve_actor(store: Store, as_user: str | None) -> Actor:
 
 # --- init ---------------------------------------------------------------------------------
 
-GITIGNORE = "# svc's per-clone files: lock, desk, index (never committed)\n.svc/\n"
+GITIGNORE = (
+    "# svc's per-clone files: lock, desk, index (never committed)\n.svc/\n"
+    "# a write killed before its rename leaves a hidden temp file; it is never a record\n.*.tmp\n"
+)
 GITATTRIBUTES = "*.yaml text eol=lf\n"
 
 
@@ -186,7 +189,7 @@ def open_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | N
             raise SvcError(f"{store.shown(path)} exists already; run svc check")
         store.write({path: yamlio.dumps(new_case_node(node))},
                     commit_message("open", case_id, [first], ctx.actor).replace(
-                        "opened (", f"{kind} opened (", 1), ctx.actor)
+                        "opened (", f"{kind} opened (", 1), ctx.actor, first["at"])
     return case_id
 
 
@@ -222,11 +225,13 @@ def change_case(ctx: Context, case_id: str, verb: str, at: dt.datetime | None, r
     store = ctx.store
     with store.locked():
         record = store.load(case_id)
-        moment = workflow.event_time(record.case, at, ctx.now)
-        events = rule(record.case, moment)
+        moment = at or ctx.now
+        events = rule(record.case, moment)  # the rule's own refusal comes first
+        workflow.event_time(record.case, at, ctx.now)
         shown = store.shown(record.path)
         text = append_events(record, events, shown)
-        store.write({record.path: text}, commit_message(verb, record.case.id, events, ctx.actor), ctx.actor)
+        store.write({record.path: text}, commit_message(verb, record.case.id, events, ctx.actor), ctx.actor,
+                    events[0]["at"])
     return store.load(record.case.id)
 
 
@@ -249,5 +254,5 @@ def archive(ctx: Context, before: dt.datetime, apply: bool) -> list[Record]:
             f"archive {len(chosen)} case{'s' if len(chosen) != 1 else ''} closed before {stamp(before)}\n\n"
             f"by {ctx.actor.name} ({ctx.actor.id}{role}) at {stamp(ctx.now)}\n\nSvc-Action: archive\n{ids}\n"
         )
-        store.write(changes, message, ctx.actor)
+        store.write(changes, message, ctx.actor, stamp(ctx.now))
     return chosen

@@ -106,19 +106,21 @@ def check_unique_ids(store: Store, records: list[Record]) -> list[Problem]:
     for case_id, same in sorted(by_id.items()):
         if len(same) > 1:
             where = ", ".join(store.shown(r.path) for r in same)
-            for r in same:
+            for r in map(store.precise, same):  # read round-trip again for the line
                 problems.append(Problem(store.shown(r.path), line_of(r.raw, "id"), f"duplicate ID {case_id} (in {where})"))
     return problems
 
 
 def check_links(store: Store, records: list[Record]) -> list[Problem]:
-    known = {r.case.id for r in records}
+    # a file that exists but cannot be read is reported once, as itself, not as a dangling target
+    known = {r.case.id for r in records} | {p.stem for p in store.case_paths()}
     problems = []
     for record in records:
         for key in ("links", "repeat_of"):
             for i, target in enumerate(record.raw.get(key) or []):
                 if CASE_ID.match(str(target)) and target not in known:
-                    problems.append(Problem(store.shown(record.path), line_of(record.raw[key], i),
+                    raw = store.precise(record).raw  # read round-trip again for the line
+                    problems.append(Problem(store.shown(record.path), line_of(raw[key], i),
                                             f"{key} names {target}, which is not in the store"))
     return problems
 

@@ -35,14 +35,23 @@ class Git:
             raise GitError("git is not installed; install git, or use a store made with --no-git") from None
         if check and done.returncode != 0:
             detail = (done.stderr or done.stdout).strip().splitlines()
-            raise GitError(f"git {args[0]} failed: {detail[-1] if detail else done.returncode}")
+            # git's own "fatal:"/"error:" line names the cause (e.g. a stale index.lock); the last is advice
+            cause = [line for line in detail if line.startswith(("fatal:", "error:"))] or detail[-1:]
+            hint = ""
+            if any("index.lock" in line for line in detail):
+                hint = " (a git or svc command was killed; if none is running now, delete .git/index.lock)"
+            raise GitError(f"git {args[0]} failed: {cause[0] if cause else done.returncode}{hint}")
         return done
 
     def init(self) -> None:
         self.run("init", "-q")
 
-    def commit(self, paths: list[str], message: str, author: tuple[str, str]) -> None:
-        """Commit exactly `paths` (added, changed or deleted) as `author`."""
+    def commit(self, paths: list[str], message: str, author: tuple[str, str], when: str | None = None) -> None:
+        """Commit exactly `paths` (added, changed or deleted) as `author`.
+
+        The author date is when it happened (`when`, the event time); the committer
+        date stays the real time it was recorded.
+        """
         name, email = author
         env = {
             "GIT_AUTHOR_NAME": name,
@@ -50,6 +59,8 @@ class Git:
             "GIT_COMMITTER_NAME": name,
             "GIT_COMMITTER_EMAIL": email,
         }
+        if when:
+            env["GIT_AUTHOR_DATE"] = when
         self.run("add", "-A", "--", *paths)
         self.run("commit", "-q", "--no-verify", "-m", message, "--", *paths, env=env)
 

@@ -100,6 +100,10 @@ def validate(node: Any, spec: Spec, path: str, where: str, parent: Any, key: Any
     if kind in ("text", "enum", "time", "date", "int") and not isinstance(node, (str, int)):
         bad(f"{where} must be a single value, not {_type_name(node)}")
         return problems
+    if kind in ("text", "enum", "time", "date") and not isinstance(node, str):
+        # only an explicit tag (!!int 0108) makes a number here: phones and codes are text
+        bad(f"{where} must be text; write it without a YAML tag, e.g. '{node}'")
+        return problems
     if kind == "text":
         if spec.check is not None and (msg := spec.check(node)):
             bad(f"{where} {msg}")
@@ -116,7 +120,12 @@ def validate(node: Any, spec: Spec, path: str, where: str, parent: Any, key: Any
         else:
             value = node
         if spec.low is not None and value < spec.low or spec.high is not None and value > spec.high:
-            bad(f"{where} must be between {spec.low} and {spec.high}, not {value}")
+            if spec.high is None:
+                bad(f"{where} must be at least {spec.low}, not {value}")
+            elif spec.low is None:
+                bad(f"{where} must be at most {spec.high}, not {value}")
+            else:
+                bad(f"{where} must be between {spec.low} and {spec.high}, not {value}")
     elif kind == "time":
         ok = isinstance(node, str) and bool(_TIME.match(node))
         if ok:

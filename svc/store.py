@@ -234,7 +234,7 @@ class Store:
         finally:
             handle.close()
 
-    def write(self, changes: dict[Path, str | None], message: str, actor: Actor) -> None:
+    def write(self, changes: dict[Path, str | None], message: str, actor: Actor, when: str | None = None) -> None:
         """Write (or, with None, delete) files and commit them as one change.
 
         Call under `locked()`. If the commit fails, every file is put back as it was.
@@ -246,7 +246,7 @@ class Store:
             _put_files(changes)
             if self.git is not None:
                 rels = [self.rel(p) for p in changes]
-                self.git.commit(rels, message, self.author(actor))
+                self.git.commit(rels, message, self.author(actor), when)
         except BaseException:
             _put_files(before)
             if self.git is not None:

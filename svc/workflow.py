@@ -20,7 +20,12 @@ from svc.model import (
 )
 from svc.timeutil import stamp
 
-REPEAT_WINDOW = dt.timedelta(days=90)
+REPEAT_WINDOW_DAYS = 90
+
+
+def _days_between(earlier: dt.datetime, later: dt.datetime) -> int:
+    """Calendar days from one time to another, counted in the zone of `later`."""
+    return (later.date() - earlier.astimezone(later.tzinfo).date()).days
 
 # The real-name rule (实名制): each required field and the option that supplies it.
 REAL_NAME_FIELDS: tuple[tuple[str, str, str], ...] = (
@@ -68,22 +73,25 @@ def need_text(value: str | None, option: str) -> str:
 
 
 def normalize_phone(phone: str) -> str:
+    """The digits that identify a phone, written the way it is dialled inside China:
+    +86 138-0013-8000 is 13800138000 and +86 10 6512 3456 is 01065123456."""
     digits = re.sub(r"\D", "", phone)
     if digits.startswith("0086"):
         digits = digits[4:]
-    elif digits.startswith("86") and len(digits) == 13:
+    elif digits.startswith("86") and (len(digits) == 13 or phone.lstrip(" (").startswith("+")):
         digits = digits[2:]
+    else:
+        return digits
+    if not digits.startswith("0") and not (len(digits) == 11 and digits.startswith("1")):
+        digits = "0" + digits  # a landline's area code takes its trunk 0 back
     return digits
 
 
-_PHONE_LINE = re.compile(r"^\s*(?:phone|contact):\s*['\"]?([^'\"\n]*)", re.MULTILINE)
-
-
 def mentions_phone(text: str, phone: str) -> bool:
-    """Whether a record's text has a phone line equal to `phone` (by digits): a fast
-    pre-filter before parsing; never false for a file that holds that number."""
-    wanted = normalize_phone(phone)
-    return any(normalize_phone(found) == wanted for found in _PHONE_LINE.findall(text))
+    """Whether a record's text may hold `phone`: a fast pre-filter before parsing; never
+    false for a file that holds that number, however it is written (a hand-edited file
+    may use flow style, quoted keys or comments), so it looks at the digits only."""
+    return normalize_phone(phone)[-7:] in re.sub(r"\D", "", text)
 
 
 def check_phone(phone: str, option: str = "--phone") -> str:
@@ -102,7 +110,8 @@ def missing_real_name(kind: str, fields: dict[str, Any]) -> list[str]:
 
 
 def find_repeats(phone: str | None, at: dt.datetime, cases: Iterable[Case]) -> list[str]:
-    """Complaints from the same phone still open, or closed within 90 days of `at`."""
+    """Complaints from the same phone still open, or closed within the last 90 days:
+    calendar days in the zone of `at` (office time), as the office counts them."""
     if not phone:
         return []
     wanted = normalize_phone(phone)
@@ -113,7 +122,7 @@ def find_repeats(phone: str | None, at: dt.datetime, cases: Iterable[Case]) -> l
         if case.opened_at > at:
             continue
         closed = case.closed_at
-        if case.status == "open" or (closed is not None and at - closed <= REPEAT_WINDOW):
+        if case.status == "open" or (closed is not None and _days_between(closed, at) <= REPEAT_WINDOW_DAYS):
             found.append(case.id)
     return sorted(found)
 
@@ -279,5 +288,6 @@ def event_time(case: Case, at: dt.datetime | None, now: dt.datetime) -> dt.datet
         raise RefusedError(f"--at {stamp(moment)} is in the future (now is {stamp(now)})")
     last = case.last_event_at
     if moment < last:
-        raise RefusedError(f"--at {stamp(moment)} is before the last event of {case.id} ({stamp(last)})")
+        what = f"--at {stamp(moment)}" if at else f"now ({stamp(moment)}, from SVC_NOW or the clock)"
+        raise RefusedError(f"{what} is before the last event of {case.id} ({stamp(last)})")
     return moment

@@ -151,6 +151,8 @@ else:
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             seen: set[Any] = set()
             for key_node, _ in node.value:
+                if not isinstance(key_node.value, str):  # a list or mapping as a key: ruamel words it
+                    raise _ConstructorError(None, None, "found a complex key", key_node.start_mark)
                 if key_node.value in seen:
                     raise _ConstructorError(None, None, f"found duplicate key \"{key_node.value}\"", key_node.start_mark)
                 seen.add(key_node.value)
@@ -210,11 +212,22 @@ def line_of(node: Any, key: Any = None) -> int | None:
         return None
 
 
+def _file_mode(path: Path) -> int:
+    """The mode `path` has, or the one a new file gets from the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Replace `path` with `text` so that a reader or a crash never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _file_mode(path))  # mkstemp makes 0600; keep the file readable as before
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
