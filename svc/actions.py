@@ -120,6 +120,10 @@ def describe(ev: dict[str, Any]) -> str:
         return f"{ev['type']} remedy"
     if action == "link":
         return f"linked to {ev['to']}"
+    if action == "approve":
+        return f"{ev['what']} approved"
+    if action == "letter":
+        return f"letter {ev['number']} ({ev['template']}) issued"
     return {"close": "closed", "reopen": "reopened", "archive": "archived", "note": "note added",
             "penalty": "penalty recorded"}.get(action, action)
 

@@ -81,6 +81,10 @@ EVENT_FIELDS: dict[str, dict[str, s.Spec]] = {
         "amount": s.text(),
     },
     "link": {"to": s.text(True), "note": s.text()},
+    # legal's approval of an outgoing formal letter (发文前须报法务中心批准)
+    "approve": {"what": s.text(True), "note": s.text()},
+    # an issued (non-draft) letter: its outgoing number and template (发文登记)
+    "letter": {"template": s.text(True), "number": s.text(True), "recipient": s.text()},
 }
 ACTIONS = tuple(EVENT_FIELDS)
 

@@ -148,6 +148,10 @@ def event_detail(ev: dict[str, Any], lang: str) -> str:
         return ev["to"] + (f": {ev['note']}" if ev.get("note") else "")
     if action == "reopen":
         return ev["reason"]
+    if action == "approve":
+        return ev["what"] + (f": {ev['note']}" if ev.get("note") else "")
+    if action == "letter":
+        return f"{ev['number']} {ev['template']}" + (f" → {ev['recipient']}" if ev.get("recipient") else "")
     return ev.get("text") or ev.get("note") or ""
 
 
