@@ -28,9 +28,35 @@ from svc.model import CASE_KEYS, Case, State, check_case_node, plain
 from svc.schema import Problem
 
 LOCAL_DIR = ".svc"
-CASES_DIR = "cases"
-CASE_ID = re.compile(r"^C(\d{2})(\d{2})-([A-Z]{1,2})(\d{3,})$")
 DESK = re.compile(r"^[A-Z]{1,2}$")
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A kind of record file: its ID letter, its folder, its schema check and typed view.
+
+    IDs read `<letter><yymm>-<desk><number>` and files live at
+    `<folder>/<yyyy>/<mm>/<ID>.yaml`, filed by the month the record was made.
+    """
+
+    name: str
+    letter: str
+    folder: str
+    check: Callable[[Any, str], list[Problem]]
+    view: Callable[[dict[str, Any]], Any]
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(rf"^{self.letter}(\d{{2}})(\d{{2}})-([A-Z]{{1,2}})(\d{{3,}})$")
+
+    @property
+    def example(self) -> str:
+        return f"{self.letter}2611-A001"
+
+
+CASES = RecordKind("case", "C", "cases", check_case_node, Case)
+CASES_DIR = CASES.folder
+CASE_ID = CASES.pattern
 
 
 def find_root(explicit: str | None, cwd: Path) -> Path:
@@ -49,8 +75,12 @@ def find_root(explicit: str | None, cwd: Path) -> Path:
 @dataclass
 class Record:
     path: Path
-    raw: CommentedMap
-    case: Case
+    raw: Any  # a CommentedMap when read round-trip, a plain dict when read fast
+    view: Any  # the typed view of its kind (Case, Project, ...)
+
+    @property
+    def case(self) -> Case:
+        return self.view
 
 
 @dataclass(frozen=True)
@@ -87,12 +117,15 @@ class Store:
         except ValueError:
             return str(absolute)
 
-    def case_path(self, case_id: str) -> Path:
-        match = CASE_ID.match(case_id)
+    def path_of(self, record_id: str, kind: RecordKind = CASES) -> Path:
+        match = kind.pattern.match(record_id)
         if not match:
-            raise NotFoundError(f"{case_id!r} is not a case ID (they look like C2611-A001)")
+            raise NotFoundError(f"{record_id!r} is not a {kind.name} ID (they look like {kind.example})")
         yy, mm = match.group(1), match.group(2)
-        return self.root / CASES_DIR / f"20{yy}" / mm / f"{case_id}.yaml"
+        return self.root / kind.folder / f"20{yy}" / mm / f"{record_id}.yaml"
+
+    def case_path(self, case_id: str) -> Path:
+        return self.path_of(case_id, CASES)
 
     def desk(self) -> str:
         env = os.environ.get("SVC_DESK")
@@ -107,11 +140,11 @@ class Store:
             raise SvcError(f"{source}: desk {value!r} must be one or two letters, such as A or BK")
         return value
 
-    def new_case_id(self, opened_at: dt.datetime) -> str:
-        """Next free ID for this desk in the month of `opened_at` (call under the lock)."""
+    def new_id(self, made_at: dt.datetime, kind: RecordKind = CASES) -> str:
+        """Next free ID for this desk in the month of `made_at` (call under the lock)."""
         desk = self.desk()
-        stem = f"C{opened_at:%y%m}-{desk}"
-        folder = self.root / CASES_DIR / f"{opened_at:%Y}" / f"{opened_at:%m}"
+        stem = f"{kind.letter}{made_at:%y%m}-{desk}"
+        folder = self.root / kind.folder / f"{made_at:%Y}" / f"{made_at:%m}"
         taken = 0
         if folder.is_dir():
             pattern = re.compile(re.escape(stem) + r"(\d+)\.yaml$")
@@ -120,27 +153,33 @@ class Store:
                     taken = max(taken, int(match.group(1)))
         return f"{stem}{taken + 1:03d}"
 
-    def case_paths(self) -> list[Path]:
-        base = self.root / CASES_DIR
+    def new_case_id(self, opened_at: dt.datetime) -> str:
+        return self.new_id(opened_at, CASES)
+
+    def paths(self, kind: RecordKind = CASES) -> list[Path]:
+        base = self.root / kind.folder
         if not base.is_dir():
             return []
         return sorted(p for p in base.glob("*/*/*.yaml") if not p.name.startswith("."))
 
-    def resolve(self, text: str) -> str:
-        """A full case ID, or the unique case whose ID ends with `text` (e.g. A017)."""
+    def case_paths(self) -> list[Path]:
+        return self.paths(CASES)
+
+    def resolve(self, text: str, kind: RecordKind = CASES) -> str:
+        """A full ID, or the unique record of `kind` whose ID ends with `text` (e.g. A017)."""
         wanted = text.strip().upper()
-        if CASE_ID.match(wanted):
-            if not self.case_path(wanted).is_file():
-                raise NotFoundError(f"no case {wanted}")
+        if kind.pattern.match(wanted):
+            if not self.path_of(wanted, kind).is_file():
+                raise NotFoundError(f"no {kind.name} {wanted}")
             return wanted
         if not re.match(r"^[A-Z0-9-]+$", wanted):
-            raise NotFoundError(f"{text!r} is not a case ID (they look like C2611-A001)")
+            raise NotFoundError(f"{text!r} is not a {kind.name} ID (they look like {kind.example})")
         found = sorted(
-            p.stem for p in self.case_paths()
-            if p.stem == wanted or p.stem.endswith(wanted) and p.stem[-len(wanted) - 1] in "-C"
+            p.stem for p in self.paths(kind)
+            if p.stem == wanted or p.stem.endswith(wanted) and p.stem[-len(wanted) - 1] in ("-", kind.letter)
         )
         if not found:
-            raise NotFoundError(f"no case {wanted}")
+            raise NotFoundError(f"no {kind.name} {wanted}")
         if len(found) > 1:
             listed = ", ".join(found[:6]) + (" ..." if len(found) > 6 else "")
             raise NotFoundError(f"{wanted} is ambiguous: {listed}; give the full ID")
@@ -148,8 +187,9 @@ class Store:
 
     # --- reading -----------------------------------------------------------------------
 
-    def parse_case(self, path: Path, text: str | None = None, fast: bool = False) -> tuple[Record | None, list[Problem]]:
-        """Read and validate one case file. `fast` reads through libyaml; a file with
+    def parse(self, path: Path, kind: RecordKind = CASES, text: str | None = None,
+              fast: bool = False) -> tuple[Record | None, list[Problem]]:
+        """Read and validate one record file. `fast` reads through libyaml; a file with
         problems is always read again round-trip so that each problem has its line."""
         shown = self.shown(path)
         try:
@@ -162,49 +202,56 @@ class Store:
             return None, [Problem(shown, None, exc.strerror or str(exc))]
         except RecordError as exc:
             return None, [Problem(exc.path, exc.line, exc.message)]
-        problems = check_case_node(raw, shown)
+        problems = kind.check(raw, shown)
         if problems and fast:
-            return self.parse_case(path, text)
+            return self.parse(path, kind, text)
         if problems:
             return None, problems
-        return Record(path, raw, Case(plain(raw))), []
+        return Record(path, raw, kind.view(plain(raw))), []
 
-    def precise(self, record: Record) -> Record:
+    def parse_case(self, path: Path, text: str | None = None, fast: bool = False) -> tuple[Record | None, list[Problem]]:
+        return self.parse(path, CASES, text, fast)
+
+    def precise(self, record: Record, kind: RecordKind = CASES) -> Record:
         """The same record read round-trip (with line numbers), if it was read fast."""
         if isinstance(record.raw, CommentedMap):
             return record
-        again, _ = self.parse_case(record.path)
+        again, _ = self.parse(record.path, kind)
         return again or record
 
-    def load(self, case_id: str) -> Record:
-        path = self.case_path(self.resolve(case_id))
-        record, problems = self.parse_case(path)
+    def load(self, record_id: str, kind: RecordKind = CASES) -> Record:
+        path = self.path_of(self.resolve(record_id, kind), kind)
+        record, problems = self.parse(path, kind)
         if record is None:
             first = problems[0]
             raise RecordError(first.path, first.line, first.message)
         return record
 
-    def iter_cases(self, problems: list[Problem] | None = None,
-                   prefilter: Callable[[str], bool] | None = None) -> Iterator[Record]:
-        """Every readable case; unreadable ones are added to `problems` (or raise).
+    def iter_records(self, kind: RecordKind = CASES, problems: list[Problem] | None = None,
+                     prefilter: Callable[[str], bool] | None = None) -> Iterator[Record]:
+        """Every readable record of `kind`; unreadable ones are added to `problems` (or raise).
 
         `prefilter` sees a file's text first and may skip it without parsing: a cheap
         way to find the few files that can matter (it must never drop one that does).
         """
-        for path in self.case_paths():
+        for path in self.paths(kind):
             try:
                 text = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
-                text = None  # parse_case words the error
+                text = None  # parse words the error
             if text is not None and prefilter is not None and not prefilter(text):
                 continue
-            record, found = self.parse_case(path, text, fast=True)
+            record, found = self.parse(path, kind, text, fast=True)
             if record is None:
                 if problems is None:
                     raise RecordError(found[0].path, found[0].line, found[0].message)
                 problems.extend(found)
                 continue
             yield record
+
+    def iter_cases(self, problems: list[Problem] | None = None,
+                   prefilter: Callable[[str], bool] | None = None) -> Iterator[Record]:
+        return self.iter_records(CASES, problems, prefilter)
 
     # --- writing -----------------------------------------------------------------------
 
