@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
 from svc import schema as s
 from svc import yamlio
+from svc.calendar import CALENDAR_SPEC, CalendarSettings, WorkCalendar, calendar_settings, check_calendar, load_calendar
 from svc.errors import RecordError, SvcError
 from svc.model import ROLES
 from svc.timeutil import zone
@@ -33,6 +35,7 @@ CONFIG_SPEC = s.mapping(
             s.mapping({"name": s.text(True), "role": s.enum(ROLES, True), "email": s.text(), "phone": s.text()})
         ),
         "branches": s.keyed(s.mapping({"name": s.text(True), "manager": s.text(), "phone": s.text()})),
+        "calendar": CALENDAR_SPEC,  # working days, hours, holidays: see svc/calendar.py
     }
 )
 
@@ -60,10 +63,17 @@ class Config:
     timezone: str = "Asia/Shanghai"
     users: Mapping[str, User] = field(default_factory=lambda: MappingProxyType({}))
     branches: Mapping[str, Branch] = field(default_factory=lambda: MappingProxyType({}))
+    calendar_settings: CalendarSettings = field(default_factory=CalendarSettings)
 
     @property
     def tz(self) -> Any:
         return zone(self.timezone)
+
+    @cached_property
+    def calendar(self) -> WorkCalendar:
+        """The working calendar, built on first use: only commands that compute deadlines
+        pay for reading the shipped official calendar (and then once per process)."""
+        return load_calendar(self.calendar_settings, self.tz)
 
     def user(self, user_id: str) -> User | None:
         return self.users.get(user_id)
@@ -82,6 +92,8 @@ def parse_config(node: Any, path: str) -> Config:
             zone(str(node["timezone"]))
         except SvcError as exc:
             problems.append(s.Problem(path, yamlio.line_of(node, "timezone"), str(exc)))
+    if not problems and node.get("calendar") is not None:
+        problems += check_calendar(node["calendar"], path)
     if problems:
         first = problems[0]
         raise RecordError(first.path, first.line, first.message)
@@ -100,6 +112,7 @@ def parse_config(node: Any, path: str) -> Config:
         timezone=str(node.get("timezone") or "Asia/Shanghai"),
         users=MappingProxyType(users),
         branches=MappingProxyType(branches),
+        calendar_settings=calendar_settings(node.get("calendar")),
     )
 
 
