@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from svc import workflow, yamlio
+from svc import deadlines, workflow, yamlio
 from ruamel.yaml.comments import CommentedMap
 
 from svc.config import CONFIG_NAME, parse_config
 from svc.errors import RefusedError, SvcError
 from svc.gitrepo import Git
+from svc.labels import label
 from svc.model import ReplayError, State, plain, replay
 from svc.store import DESK, LOCAL_DIR, Actor, Record, Store, new_case_node, put_state
 from svc.timeutil import stamp, zone
@@ -122,10 +123,17 @@ def describe(ev: dict[str, Any]) -> str:
         return f"linked to {ev['to']}"
     if action == "approve":
         return f"{ev['what']} approved"
+    if action == "deadline":
+        return f"{ev['rule']} due {ev['due']}"
+    if action == "met":
+        return f"{ev['rule']} met"
+    if action == "defer":
+        return f"deferred until {ev['until']}"
     if action == "letter":
         return f"letter {ev['number']} ({ev['template']}) issued"
     return {"close": "closed", "reopen": "reopened", "archive": "archived", "note": "note added",
-            "penalty": "penalty recorded"}.get(action, action)
+            "penalty": "penalty recorded", "notify": "handling notice sent", "feedback": "branch feedback received",
+            "repaired": "repair done"}.get(action, action)
 
 
 def commit_message(verb: str, case_id: str, events: list[dict[str, Any]], actor: Actor) -> str:
@@ -157,9 +165,8 @@ def check_user(store: Store, user: str) -> None:
         raise RefusedError(f"unknown user {user!r}; svc.yaml declares: {', '.join(sorted(users))}")
 
 
-def open_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | None,
-              at: dt.datetime | None, assignee: str | None = None) -> str:
-    store = ctx.store
+def check_intake(store: Store, fields: dict[str, Any], assignee: str | None) -> None:
+    """Refuse bad intake before taking the lock or reading other records."""
     _check_branch(store, fields.get("branch"))
     if assignee:
         check_user(store, assignee)
@@ -169,32 +176,55 @@ def open_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | N
     contact = (fields.get("complainant") or {}).get("contact")
     if contact:
         workflow.check_phone(contact, "--contact")
+
+
+@dataclass(frozen=True)
+class NewCase:
+    id: str
+    path: Path
+    text: str
+    events: list[dict[str, Any]]
+
+
+def new_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | None, opened_at: dt.datetime,
+             assignee: str | None = None) -> NewCase:
+    """A new case file's content, with its rules applied (call under the lock; no write)."""
+    store = ctx.store
+    phone = (fields.get("customer") or {}).get("phone")
+    repeats: list[str] = []
+    if kind == "complaint" and phone:
+        ignored: list[Any] = []
+        candidates = store.iter_cases(ignored, prefilter=lambda text: workflow.mentions_phone(text, phone))
+        repeats = workflow.find_repeats(phone, opened_at, (r.case for r in candidates))
+    decision = workflow.opening(kind, fields, severity, repeats, store.config.lang)
+    case_id = store.new_case_id(opened_at)
+    first = workflow.event(
+        "open", opened_at, ctx.actor.id, severity=decision.severity, level=decision.level,
+        assignee=assignee, repeat_of=repeats, reason="; ".join(decision.reasons) or None,
+    )
+    events = deadlines.consequences({**fields, "kind": kind}, [first], store.config.calendar,
+                                    store.config.lang, ctx.actor.id)
+    node = {**fields, "id": case_id, "kind": kind, "opened_at": stamp(opened_at), "history": events}
+    node.update(replay(events).as_fields())
+    path = store.case_path(case_id)
+    if path.exists():
+        raise SvcError(f"{store.shown(path)} exists already; run svc check")
+    return NewCase(case_id, path, yamlio.dumps(new_case_node(node)), events)
+
+
+def open_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | None,
+              at: dt.datetime | None, assignee: str | None = None) -> str:
+    store = ctx.store
+    check_intake(store, fields, assignee)
     opened_at = at or ctx.now
     if opened_at > ctx.now:
         raise RefusedError(f"--at {stamp(opened_at)} is in the future (now is {stamp(ctx.now)})")
-    # Refuse what the rules refuse before taking the lock or reading other cases.
     workflow.opening(kind, fields, severity, [], store.config.lang)
     with store.locked():
-        repeats: list[str] = []
-        if kind == "complaint" and phone:
-            ignored: list[Any] = []
-            candidates = store.iter_cases(ignored, prefilter=lambda text: workflow.mentions_phone(text, phone))
-            repeats = workflow.find_repeats(phone, opened_at, (r.case for r in candidates))
-        decision = workflow.opening(kind, fields, severity, repeats, store.config.lang)
-        case_id = store.new_case_id(opened_at)
-        first = workflow.event(
-            "open", opened_at, ctx.actor.id, severity=decision.severity, level=decision.level,
-            assignee=assignee, repeat_of=repeats, reason="; ".join(decision.reasons) or None,
-        )
-        node = {**fields, "id": case_id, "kind": kind, "opened_at": stamp(opened_at), "history": [first]}
-        node.update(replay([first]).as_fields())
-        path = store.case_path(case_id)
-        if path.exists():
-            raise SvcError(f"{store.shown(path)} exists already; run svc check")
-        store.write({path: yamlio.dumps(new_case_node(node))},
-                    commit_message("open", case_id, [first], ctx.actor).replace(
-                        "opened (", f"{kind} opened (", 1), ctx.actor, first["at"])
-    return case_id
+        made = new_case(ctx, kind, fields, severity, opened_at, assignee)
+        message = commit_message("open", made.id, made.events[:1], ctx.actor).replace("opened (", f"{kind} opened (", 1)
+        store.write({made.path: made.text}, message, ctx.actor, made.events[0]["at"])
+    return made.id
 
 
 Rule = Callable[[Any, dt.datetime], list[dict[str, Any]]]
@@ -232,6 +262,8 @@ def change_case(ctx: Context, case_id: str, verb: str, at: dt.datetime | None, r
         moment = at or ctx.now
         events = rule(record.case, moment)  # the rule's own refusal comes first
         workflow.event_time(record.case, at, ctx.now)
+        events = deadlines.consequences(record.case.fields, events, store.config.calendar, store.config.lang,
+                                        ctx.actor.id)
         shown = store.shown(record.path)
         text = append_events(record, events, shown)
         store.write({record.path: text}, commit_message(verb, record.case.id, events, ctx.actor), ctx.actor,
@@ -260,3 +292,116 @@ def archive(ctx: Context, before: dt.datetime, apply: bool) -> list[Record]:
         )
         store.write(changes, message, ctx.actor, stamp(ctx.now))
     return chosen
+
+
+# --- projects and return visits -----------------------------------------------------------------
+
+def add_project(ctx: Context, fields: dict[str, Any], at: dt.datetime | None) -> str:
+    """A renovation project with its visit schedule computed now and stored."""
+    from svc.projects import PROJECT_KEYS, replay_project, schedule
+
+    store = ctx.store
+    _check_branch(store, fields.get("branch"))
+    if fields.get("assignee"):
+        check_user(store, fields["assignee"])
+    phone = fields["customer"].get("phone")
+    if phone:
+        workflow.check_phone(phone)
+    made_at = at or ctx.now
+    if made_at > ctx.now:
+        raise RefusedError(f"--at {stamp(made_at)} is in the future (now is {stamp(ctx.now)})")
+    plan = schedule(fields["contract_signed"], fields["start"], fields["completion"], fields["warranty_months"])
+    from svc.store import PROJECTS
+
+    with store.locked():
+        project_id = store.new_id(made_at, PROJECTS)
+        first = workflow.event("add", made_at, ctx.actor.id, schedule=plan)
+        node: dict[str, Any] = {
+            **fields,
+            "id": project_id,
+            "created_at": stamp(made_at),
+            "contract_signed": fields["contract_signed"].isoformat(),
+            "start": fields["start"].isoformat(),
+            "completion": fields["completion"].isoformat(),
+            "history": [first],
+        }
+        node.update(replay_project([first]).as_fields())
+        path = store.path_of(project_id, PROJECTS)
+        text = yamlio.dumps(_ordered(node, PROJECT_KEYS))
+        role = f", {ctx.actor.role}" if ctx.actor.role else ""
+        message = (f"project add {project_id}: {len(plan)} visits scheduled\n\n"
+                   f"by {ctx.actor.name} ({ctx.actor.id}{role}) at {first['at']}\n\n"
+                   f"Svc-Action: project-add\nSvc-Record: {project_id}\nSvc-User: {ctx.actor.id}\n")
+        store.write({path: text}, message, ctx.actor, first["at"])
+    return project_id
+
+
+def _ordered(fields: dict[str, Any], keys: tuple[str, ...]) -> CommentedMap:
+    node = CommentedMap()
+    for key in keys:
+        value = fields.get(key)
+        if isinstance(value, dict):
+            value = CommentedMap((k, v) for k, v in value.items() if v not in (None, ""))
+        if value in (None, "", [], {}):
+            continue
+        node[key] = value
+    return node
+
+
+def record_visit(ctx: Context, project_ref: str, outcome: str, summary: str | None, kind: str | None,
+                 at: dt.datetime | None) -> tuple[str, str | None]:
+    """A return visit (phone call) on a project; a problem opens a linked complaint.
+
+    Returns the visit's key and the new case's ID, if any. Both files change in one commit.
+    """
+    from svc.projects import choose_visit, replay_project
+    from svc.store import PROJECTS
+
+    store = ctx.store
+    with store.locked():
+        record = store.load(project_ref, PROJECTS)
+        project = record.view
+        moment = at or ctx.now
+        if moment > ctx.now:
+            raise RefusedError(f"--at {stamp(moment)} is in the future (now is {stamp(ctx.now)})")
+        if moment < project.last_event_at:
+            raise RefusedError(f"{stamp(moment)} is before the last event of {project.id}")
+        key = choose_visit(project, kind, moment.astimezone(store.config.tz).date())
+        changes: dict[Path, str | None] = {}
+        case_id = None
+        if outcome == "problem":
+            fields = project.fields
+            intake = {
+                "branch": fields.get("branch"),
+                "channel": "visit",
+                "summary": (summary or "").strip() or label(store.config.lang, "visit-problem", visit=key),
+                "customer": dict(fields["customer"]),
+                "project": {"id": project.id, "designer": fields.get("designer"),
+                            "site_supervisor": fields.get("site_supervisor"), "foreman": fields.get("foreman"),
+                            "start_date": fields.get("start")},
+            }
+            made = new_case(ctx, "complaint", intake, None, moment, fields.get("assignee"))
+            changes[made.path] = made.text
+            case_id = made.id
+        visit = workflow.event("visit", moment, ctx.actor.id, visit=key, outcome=outcome,
+                               summary=(summary or "").strip() or None, case=case_id)
+        history = record.raw["history"]
+        history.append(visit)
+        state = replay_project(plain(history))
+        for name, value in state.as_fields().items():
+            if value is None:
+                record.raw.pop(name, None)
+            elif plain(record.raw.get(name)) != value:
+                if name in record.raw:
+                    record.raw[name] = value
+                else:
+                    record.raw.insert(list(record.raw.keys()).index("history"), name, value)
+        changes[record.path] = yamlio.dumps(record.raw)
+        role = f", {ctx.actor.role}" if ctx.actor.role else ""
+        opened = f"; opened {case_id}" if case_id else ""
+        message = (f"visit {project.id}: {key} {outcome}{opened}\n\n"
+                   f"by {ctx.actor.name} ({ctx.actor.id}{role}) at {visit['at']}\n\n"
+                   f"Svc-Action: visit\nSvc-Record: {project.id}\n"
+                   + (f"Svc-Record: {case_id}\n" if case_id else "") + f"Svc-User: {ctx.actor.id}\n")
+        store.write(changes, message, ctx.actor, visit["at"])
+    return key, case_id

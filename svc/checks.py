@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -9,8 +10,9 @@ from typing import Any
 
 from svc import yamlio
 from svc.model import INTAKE_KEYS, ReplayError, plain, replay
+from svc.projects import replay_project
 from svc.schema import Problem
-from svc.store import CASE_ID, CASES_DIR, Record, Store
+from svc.store import CASE_ID, CASES, PROJECTS, Record, Store
 from svc.yamlio import line_of
 
 _CASE_FILE = re.compile(r"^\d{4}/\d{2}/[^/]+\.yaml$")
@@ -29,23 +31,69 @@ def check_store(store: Store, since: str | None = None) -> list[Problem]:
         problems += found
     problems += check_unique_ids(store, records)
     problems += check_links(store, records)
+    for record in store.iter_records(PROJECTS, problems):
+        found = check_project(store, record)
+        if found:
+            found = check_project(store, store.precise(record, PROJECTS))
+        problems += found
     if since is not None:
         problems += check_since(store, since)
     return problems
 
 
 def _stray_files(store: Store) -> list[Path]:
-    base = store.root / CASES_DIR
-    if not base.is_dir():
-        return []
     out = []
-    for path in sorted(base.rglob("*")):
-        if path.is_dir() or path.name.startswith("."):
+    for kind in (CASES, PROJECTS):
+        base = store.root / kind.folder
+        if not base.is_dir():
             continue
-        rel = path.relative_to(base).as_posix()
-        if not _CASE_FILE.match(rel):
-            out.append(path)
+        for path in sorted(base.rglob("*")):
+            if path.is_dir() or path.name.startswith("."):
+                continue
+            rel = path.relative_to(base).as_posix()
+            if not _CASE_FILE.match(rel):
+                out.append(path)
     return out
+
+
+def check_project(store: Store, record: Record) -> list[Problem]:
+    """A project file: ID and filing, replay of its visits, known users and branch."""
+    shown = store.shown(record.path)
+    raw = record.raw
+    project = record.view
+    problems: list[Problem] = []
+    if not PROJECTS.pattern.match(project.id):
+        problems.append(Problem(shown, line_of(raw, "id"), f"id {project.id!r} is not a project ID (like P2611-A001)"))
+    elif record.path.stem != project.id:
+        problems.append(Problem(shown, line_of(raw, "id"), f"id {project.id} does not match the file name"))
+    try:
+        state = replay_project(plain(raw["history"]))
+    except ReplayError as exc:
+        problems.append(Problem(shown, line_of(raw["history"], exc.index), f"history[{exc.index + 1}]: {exc.message}"))
+    else:
+        for key, value in state.as_fields().items():
+            if plain(raw.get(key)) != value:
+                problems.append(Problem(shown, line_of(raw, key) if key in raw else line_of(raw, "history"),
+                                        f"{key} is {_show(plain(raw.get(key)))} but its history gives {_show(value)}"))
+    users, branches = store.config.users, store.config.branches
+    if users:
+        for i, ev in enumerate(raw["history"]):
+            if ev.get("by") not in users:
+                problems.append(Problem(shown, line_of(ev, "by"), f"history[{i + 1}].by: unknown user {ev.get('by')!r}"))
+    if branches and project.fields.get("branch") and project.fields["branch"] not in branches:
+        problems.append(Problem(shown, line_of(raw, "branch"), f"unknown branch {project.fields['branch']!r}"))
+    return problems
+
+
+def calendar_warnings(store: Store, now: dt.datetime) -> list[str]:
+    """Working-day deadlines need this year's official holidays (published each November);
+    a warning, not a problem: the records are fine, the calendar needs its new year."""
+    cal = store.config.calendar
+    if not cal.known_years or cal.covers(now.year):
+        return []
+    return [f"the working calendar has no official holidays for {now.year} (it knows "
+            f"{min(cal.known_years)}-{max(cal.known_years)}); working-day deadlines count ordinary weeks. "
+            "Add the year under calendar: in svc.yaml (see the README)"]
 
 
 def check_case(store: Store, record: Record) -> list[Problem]:
@@ -133,7 +181,7 @@ def check_since(store: Store, rev: str) -> list[Problem]:
         raise SvcError("--since needs a git store (this store has no .git)")
     commit = store.git.verify_rev(rev)
     problems: list[Problem] = []
-    for rel in store.git.files_at(commit, CASES_DIR):
+    for rel in store.git.files_at(commit, CASES.folder):
         if not rel.endswith(".yaml"):
             continue
         path = store.root / rel

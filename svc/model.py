@@ -85,6 +85,15 @@ EVENT_FIELDS: dict[str, dict[str, s.Spec]] = {
     "approve": {"what": s.text(True), "note": s.text()},
     # an issued (non-draft) letter: its outgoing number and template (发文登记)
     "letter": {"template": s.text(True), "number": s.text(True), "recipient": s.text()},
+    # deadlines (svc/deadlines.py): set with the rule, start, due time and why; met
+    "deadline": {"rule": s.text(True), "start": s.time(True), "due": s.time(True), "basis": s.text(True)},
+    "met": {"rule": s.text(True), "note": s.text()},
+    # deferred at the customer's request: the resolution clock stops until the date
+    "defer": {"until": s.date(True), "reason": s.text(True)},
+    # the complaint handling notice went to the branch; its feedback form came back
+    "notify": {"to": s.text(), "note": s.text()},
+    "feedback": {"note": s.text()},
+    "repaired": {"note": s.text()},
 }
 ACTIONS = tuple(EVENT_FIELDS)
 
@@ -133,6 +142,11 @@ CASE_SPEC = s.mapping(
         "resolution": s.text(),
         "satisfaction": s.integer(False, 1, 5),
         "closed_at": s.time(),
+        "deferred_until": s.date(),
+        "deadlines": s.seq(
+            s.mapping({"rule": s.text(True), "start": s.time(True), "due": s.time(True), "basis": s.text(True),
+                       "met_at": s.time()})
+        ),
         "history": s.seq(s.keyed(s.Spec("any")), True),  # each event is checked by its action below
     }
 )
@@ -150,6 +164,8 @@ STATE_KEYS = (
     "resolution",
     "satisfaction",
     "closed_at",
+    "deferred_until",
+    "deadlines",
 )
 INTAKE_KEYS = tuple(k for k in CASE_KEYS if k not in STATE_KEYS and k not in ("id", "history"))
 
@@ -197,6 +213,8 @@ class State:
     resolution: str | None = None
     satisfaction: int | None = None
     closed_at: str | None = None
+    deferred_until: str | None = None
+    deadlines: list[dict[str, Any]] = field(default_factory=list)
 
     def as_fields(self) -> dict[str, Any]:
         """The state as stored: empty values are left out of the file."""
@@ -212,6 +230,8 @@ class State:
             "resolution": self.resolution,
             "satisfaction": self.satisfaction,
             "closed_at": self.closed_at,
+            "deferred_until": self.deferred_until,
+            "deadlines": [dict(d) for d in self.deadlines] or None,
         }
 
 
@@ -289,6 +309,19 @@ def _apply(state: State, event: dict[str, Any], i: int) -> None:
     elif action == "link":
         if event["to"] not in state.links:
             state.links.append(event["to"])
+    elif action == "deadline":
+        entry = {k: event[k] for k in ("rule", "start", "due", "basis")}
+        state.deadlines = [d for d in state.deadlines if d["rule"] != event["rule"]] + [entry]
+    elif action == "met":
+        open_ones = [d for d in state.deadlines if d["rule"] == event["rule"] and not d.get("met_at")]
+        if not open_ones:
+            raise ReplayError(i, f"met {event['rule']}, but the case has no open deadline of that rule")
+        open_ones[0]["met_at"] = str(event["at"])
+    elif action in ("defer", "notify", "repaired"):
+        if state.status != "open":
+            raise ReplayError(i, f"'{action}' on a {state.status} case")
+        if action == "defer":
+            state.deferred_until = str(event["until"])
     # note, urging-notice, penalty: recorded facts that change no state
 
 

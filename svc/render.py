@@ -120,6 +120,25 @@ def list_table(rows: list[dict[str, Any]], config: Config) -> str:
     return tabulate(body, headers=heads, tablefmt="simple", disable_numparse=True)
 
 
+def due_table(items: list[Any], config: Config) -> str:
+    from tabulate import tabulate
+
+    lang = config.lang
+    body = [
+        [
+            ("! " if item.overdue else "  ") + _when(item.due_at.isoformat()),
+            item.id,
+            _clip(item.what, 30),
+            item.rule,
+            item.user or "",
+            config.branch_name(item.branch),
+        ]
+        for item in items
+    ]
+    heads = [label(lang, k) for k in ("due_at", "id", "what", "rule", "user", "branch_label")]
+    return tabulate(body, headers=heads, tablefmt="simple", disable_numparse=True)
+
+
 def event_detail(ev: dict[str, Any], lang: str) -> str:
     action = ev["action"]
     lab = lambda key: label(lang, key)  # noqa: E731
@@ -148,6 +167,12 @@ def event_detail(ev: dict[str, Any], lang: str) -> str:
         return ev["to"] + (f": {ev['note']}" if ev.get("note") else "")
     if action == "reopen":
         return ev["reason"]
+    if action == "met":
+        return ev["rule"] + (f": {ev['note']}" if ev.get("note") else "")
+    if action == "defer":
+        return f"→ {ev['until']}: {ev['reason']}"
+    if action in ("notify", "feedback", "repaired"):
+        return " ".join(str(x) for x in (ev.get("to"), ev.get("note")) if x)
     if action == "approve":
         return ev["what"] + (f": {ev['note']}" if ev.get("note") else "")
     if action == "letter":
@@ -155,7 +180,13 @@ def event_detail(ev: dict[str, Any], lang: str) -> str:
     return ev.get("text") or ev.get("note") or ""
 
 
-def show_text(case: Case, config: Config, reveal: bool) -> str:
+def deadline_lines(case: Case, now: dt.datetime, lang: str) -> list[str]:
+    from svc import deadlines
+
+    return [deadlines.explain(d, now, case.status, lang) for d in deadlines.states(case.fields)]
+
+
+def show_text(case: Case, config: Config, reveal: bool, now: dt.datetime) -> str:
     from tabulate import tabulate
 
     lang = config.lang
@@ -204,10 +235,18 @@ def show_text(case: Case, config: Config, reveal: bool) -> str:
         rows.append((lab("satisfaction"), f"{fields['satisfaction']}/5"))
     if fields.get("closed_at"):
         rows.append((lab("closed_at"), _when(fields["closed_at"])))
+    if fields.get("deferred_until"):
+        rows.append((lab("deferred_until"), str(fields["deferred_until"])))
     width = max(_width(k) for k, _ in rows)
     for key, value in rows:
         lines.append(f"  {key}{' ' * (width - _width(key))}  {value}")
-    history = [[_when(ev["at"]), ev["by"], lab("a:" + ev["action"]), event_detail(ev, lang)] for ev in case.history]
+    explained = deadline_lines(case, now, lang)
+    if explained:
+        lines.append("")
+        lines.append(f"{lab('deadlines')}:")
+        lines.extend(f"  {line}" for line in explained)
+    history = [[_when(ev["at"]), ev["by"], lab("a:" + ev["action"]), event_detail(ev, lang)]
+               for ev in case.history if ev["action"] != "deadline"]
     lines.append("")
     lines.append(f"{lab('history')}:")
     lines.append(tabulate(history, headers=[lab("at"), lab("by"), lab("action"), lab("detail")],

@@ -25,6 +25,7 @@ from svc.config import CONFIG_NAME, Config, load_config
 from svc.errors import LockedError, NotFoundError, RecordError, SvcError
 from svc.gitrepo import Git
 from svc.model import CASE_KEYS, Case, State, check_case_node, plain
+from svc.projects import Project, check_project_node
 from svc.schema import Problem
 
 LOCAL_DIR = ".svc"
@@ -55,6 +56,7 @@ class RecordKind:
 
 
 CASES = RecordKind("case", "C", "cases", check_case_node, Case)
+PROJECTS = RecordKind("project", "P", "projects", check_project_node, Project)
 CASES_DIR = CASES.folder
 CASE_ID = CASES.pattern
 

@@ -291,3 +291,48 @@ def event_time(case: Case, at: dt.datetime | None, now: dt.datetime) -> dt.datet
         what = f"--at {stamp(moment)}" if at else f"now ({stamp(moment)}, from SVC_NOW or the clock)"
         raise RefusedError(f"{what} is before the last event of {case.id} ({stamp(last)})")
     return moment
+
+
+# --- deadlines: meeting them by hand, the branch's notice and feedback, repairs, deferral ------
+
+def met(case: Case, rules: list[str], note_text: str | None, at: dt.datetime, by: str) -> list[dict[str, Any]]:
+    """Record that deadlines were met (e.g. the customer was called back)."""
+    open_rules = [d["rule"] for d in case.get("deadlines") or [] if not d.get("met_at")]
+    unknown = [r for r in rules if r not in open_rules]
+    if unknown:
+        listed = ", ".join(open_rules) if open_rules else "none"
+        raise RefusedError(f"{case.id} has no open deadline {', '.join(unknown)} (open: {listed})")
+    return [event("met", at, by, rule=rule, note=(note_text or "").strip() or None) for rule in dict.fromkeys(rules)]
+
+
+def notify(case: Case, note_text: str | None, at: dt.datetime, by: str) -> list[dict[str, Any]]:
+    """The complaint handling notice (客户投诉处理通知单) went to the branch."""
+    _require_open(case, "send a notice for")
+    if not case.branch:
+        raise RefusedError(f"{case.id} has no branch to notify; record the branch when opening the case")
+    return [event("notify", at, by, to=case.branch, note=(note_text or "").strip() or None)]
+
+
+def feedback(case: Case, note_text: str | None, at: dt.datetime, by: str) -> list[dict[str, Any]]:
+    """The branch's complaint feedback form (投诉反馈表) came back."""
+    _require_open(case, "record feedback on")
+    if not any(ev["action"] in ("notify", "letter") for ev in case.history):
+        raise RefusedError(f"no handling notice was sent for {case.id}; record it first with: svc notify {case.id}")
+    return [event("feedback", at, by, note=(note_text or "").strip() or None)]
+
+
+def repaired(case: Case, note_text: str | None, at: dt.datetime, by: str) -> list[dict[str, Any]]:
+    """The repair is done; the revisit is due 3 days later."""
+    _require_open(case, "record a repair on")
+    return [event("repaired", at, by, note=(note_text or "").strip() or None)]
+
+
+def defer(case: Case, until: dt.date, reason: str, at: dt.datetime, by: str, cal: Any, lang: str) -> list[dict[str, Any]]:
+    """Defer at the customer's request: the resolution clock stops until `until`."""
+    from svc import deadlines
+
+    _require_open(case, "defer")
+    reason = need_text(reason, "--reason")
+    if until <= at.astimezone(cal.tz).date():
+        raise RefusedError(f"--until {until} must be after today ({at.astimezone(cal.tz).date()})")
+    return deadlines.deferral(case.fields, until, reason, at, by, cal, lang)

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from svc import actions, render, workflow
+from svc import actions, agenda, render, workflow
 from svc.env import Env
 from svc.errors import RefusedError
 from svc.labels import label
@@ -133,7 +133,7 @@ def show_cmd(env: Env, case_id: str, fmt: str, reveal: bool) -> None:
 
         click.echo(yamlio.dumps(render.redacted(record.case, allowed)), nl=False)
     else:
-        click.echo(render.show_text(record.case, store.config, allowed))
+        click.echo(render.show_text(record.case, store.config, allowed, env.now()))
 
 
 @click.command("list")
@@ -143,11 +143,12 @@ def show_cmd(env: Env, case_id: str, fmt: str, reveal: bool) -> None:
 @click.option("--level", type=click.Choice(LEVELS))
 @click.option("--branch", metavar="B")
 @click.option("--assignee", metavar="USER")
+@click.option("--overdue", is_flag=True, help="Only cases with a deadline past due (see svc due).")
 @format_option("table", "json", "csv", "ids", default="table")
 @reveal_option
 @pass_env
 def list_cmd(env: Env, status: str, kind: str | None, severity: str | None, level: str | None,
-             branch: str | None, assignee: str | None, fmt: str, reveal: bool) -> None:
+             branch: str | None, assignee: str | None, overdue: bool, fmt: str, reveal: bool) -> None:
     """List cases, oldest first (default: the open ones).
 
     \b
@@ -160,12 +161,15 @@ def list_cmd(env: Env, status: str, kind: str | None, severity: str | None, leve
     allowed = _reveal_allowed(env, reveal)
     problems: list[Any] = []
     rows = []
+    now = env.now() if overdue else None
     for record in store.iter_cases(problems):
         case = record.case
         if status != "all" and case.status != status:
             continue
         if (kind and case.kind != kind or severity and case.severity != severity or level and case.level != level
                 or branch and case.branch != branch or assignee and case.get("assignee") != assignee):
+            continue
+        if now is not None and not agenda.has_overdue(case, now):
             continue
         rows.append(render.list_row(case, allowed))
     rows.sort(key=lambda r: (r["opened_at"], r["id"]))
@@ -348,3 +352,97 @@ def link_cmd(env: Env, case_id: str, other: str, note_text: str | None, at: str 
 
 COMMANDS = [open_cmd, show_cmd, list_cmd, note_cmd, assign_cmd, escalate_cmd, follow_up_cmd, close_cmd,
             reopen_cmd, remedy_cmd, link_cmd]
+
+
+@click.command("met")
+@click.argument("case_id", metavar="ID")
+@click.argument("rules", nargs=-1, required=True, metavar="RULE...")
+@click.option("--note", "note_text", metavar="TEXT", help="What was done.")
+@at_option
+@pass_env
+def met_cmd(env: Env, case_id: str, rules: tuple[str, ...], note_text: str | None, at: str | None) -> None:
+    """Record that a case's deadlines were met (svc show lists them).
+
+    Most deadlines are met by the event itself (closing, a follow-up, the branch's
+    feedback); a few need saying, such as calling the customer back.
+
+    \b
+    Example:
+      svc met C2611-A001 callback-3min --note "已回拨客户"
+      svc met C2611-A004 engineer-20min --at 2026-11-05T10:12
+    """
+    actor = env.context().actor.id
+    _change(env, case_id, "met", at, lambda case, when: workflow.met(case, list(rules), note_text, when, actor))
+
+
+@click.command("notify")
+@click.argument("case_id", metavar="ID")
+@click.option("--note", "note_text", metavar="TEXT")
+@at_option
+@pass_env
+def notify_cmd(env: Env, case_id: str, note_text: str | None, at: str | None) -> None:
+    """Record that the complaint handling notice (处理通知单) went to the branch.
+
+    The branch must return the feedback form within 24 hours (feedback-24h).
+
+    \b
+    Example:
+      svc notify C2611-A001 --note "已传真朝阳分公司"
+    """
+    actor = env.context().actor.id
+    _change(env, case_id, "notify", at, lambda case, when: workflow.notify(case, note_text, when, actor))
+
+
+@click.command("feedback")
+@click.argument("case_id", metavar="ID")
+@click.option("--note", "note_text", metavar="TEXT", help="What the branch answered.")
+@at_option
+@pass_env
+def feedback_cmd(env: Env, case_id: str, note_text: str | None, at: str | None) -> None:
+    """Record that the branch returned the complaint feedback form (投诉反馈表).
+
+    \b
+    Example:
+      svc feedback C2611-A001 --note "分公司已安排11-08上门维修，责任人罚款200元"
+    """
+    actor = env.context().actor.id
+    _change(env, case_id, "feedback", at, lambda case, when: workflow.feedback(case, note_text, when, actor))
+
+
+@click.command("repaired")
+@click.argument("case_id", metavar="ID")
+@click.option("--note", "note_text", metavar="TEXT", help="What was repaired.")
+@at_option
+@pass_env
+def repaired_cmd(env: Env, case_id: str, note_text: str | None, at: str | None) -> None:
+    """Record that the repair is done; a revisit is due 3 days later (revisit-3d).
+
+    \b
+    Example:
+      svc repaired C2611-A004 --note "已更换插座"
+    """
+    actor = env.context().actor.id
+    _change(env, case_id, "repaired", at, lambda case, when: workflow.repaired(case, note_text, when, actor))
+
+
+@click.command("defer")
+@click.argument("case_id", metavar="ID")
+@click.option("--until", "until", required=True, metavar="DATE", help="Until when (YYYY-MM-DD).")
+@click.option("--reason", required=True, help="The customer's request (required).")
+@at_option
+@pass_env
+def defer_cmd(env: Env, case_id: str, until: str, reason: str, at: str | None) -> None:
+    """Defer a case at the customer's request: the resolution clock stops until DATE.
+
+    \b
+    Example:
+      svc defer C2611-A001 --until 2026-11-20 --reason "客户出差，20日后方可上门"
+    """
+    ctx = env.context()
+    day = parse_date(until, "--until")
+    config = ctx.store.config
+    _change(env, case_id, "defer", at,
+            lambda case, when: workflow.defer(case, day, reason, when, ctx.actor.id, config.calendar, config.lang))
+
+
+COMMANDS += [met_cmd, notify_cmd, feedback_cmd, repaired_cmd, defer_cmd]

@@ -58,6 +58,8 @@ def check_cmd(env: Env, since: str | None, fmt: str) -> None:
     """
     store = env.store()
     problems = checks.check_store(store, since)
+    for warning in checks.calendar_warnings(store, env.now()):
+        click.echo(f"svc: warning: {warning}", err=True)
     if fmt == "json":
         click.echo(render.to_json([{"path": p.path, "line": p.line, "message": p.message} for p in problems]))
     else:

@@ -1,0 +1,109 @@
+"""What is due, when, and by which rule: across open cases and active projects.
+
+Everything here is computed from stored deadlines (cases) and stored visit schedules
+(projects); nothing is recomputed from the rules, so the agenda never moves when the
+rules or the calendar change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from svc import deadlines
+from svc.calendar import WorkCalendar
+from svc.errors import SvcError
+from svc.labels import label
+from svc.model import Case
+from svc.projects import Project
+from svc.timeutil import stamp
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$")
+_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    match = _DURATION.match(text.lower())
+    if not match:
+        raise SvcError(f"duration {text!r} is not one of 30m, 4h, 2d, 1w")
+    return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+@dataclass(frozen=True)
+class DueItem:
+    id: str
+    record: str  # case | project
+    what: str
+    rule: str
+    due_at: dt.datetime
+    overdue: bool
+    user: str | None
+    level: str | None
+    branch: str | None
+    basis: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "what": self.what,
+            "due_at": stamp(self.due_at),
+            "overdue": self.overdue,
+            "rule": self.rule,
+            "record": self.record,
+            "user": self.user,
+            "level": self.level,
+            "branch": self.branch,
+            "basis": self.basis,
+        }
+
+
+def case_items(case: Case, now: dt.datetime, lang: str) -> list[DueItem]:
+    if case.status != "open":
+        return []
+    items = []
+    for d in deadlines.states(case.fields):
+        if d.met_at is not None:
+            continue
+        items.append(DueItem(case.id, "case", label(lang, f"rule:{d.rule}"), d.rule, d.due, now > d.due,
+                             case.get("assignee"), case.level, case.branch, d.basis))
+    return items
+
+
+def visit_due_at(day: dt.date, cal: WorkCalendar) -> dt.datetime:
+    """A visit due on a day is due by that day's closing time; on a day off, the next working day's."""
+    if not cal.is_workday(day):
+        day = cal.next_workday(day)
+    return dt.datetime.combine(day, cal.closes, tzinfo=cal.tz)
+
+
+def project_items(project: Project, now: dt.datetime, cal: WorkCalendar, lang: str) -> list[DueItem]:
+    if project.status != "active":
+        return []
+    items = []
+    for visit in project.pending():
+        due_at = visit_due_at(dt.date.fromisoformat(visit["due"]), cal)
+        what = f"{label(lang, 'visit')} {visit['visit']}"
+        basis = label(lang, "visit-basis", visit=visit["visit"], due=visit["due"])
+        items.append(DueItem(project.id, "project", what, visit["rule"], due_at, now > due_at,
+                             project.fields.get("assignee"), None, project.fields.get("branch"), basis))
+    return items
+
+
+def select(items: Iterable[DueItem], now: dt.datetime, within: dt.timedelta | None, user: str | None,
+           level: str | None, branch: str | None) -> list[DueItem]:
+    """Overdue items and those due within the window, filtered, soonest first."""
+    horizon = now + within if within is not None else None
+    chosen = [
+        item for item in items
+        if (item.overdue or horizon is None or item.due_at <= horizon)
+        and (user is None or item.user == user)
+        and (level is None or item.level == level)
+        and (branch is None or item.branch == branch)
+    ]
+    return sorted(chosen, key=lambda i: (i.due_at, i.id, i.rule))
+
+
+def has_overdue(case: Case, now: dt.datetime) -> bool:
+    return any(item.overdue for item in case_items(case, now, "en"))
