@@ -67,7 +67,10 @@ def build(root: Path) -> None:
                "--phone", "13801012345", "--address", "朝阳区望京花园3号楼1单元502", "--branch", "chaoyang",
                "--channel", "phone", "--summary", "卫生间防水层渗漏，楼下住户天花板出现水渍",
                "--designer", "刘洋", "--site-supervisor", "马涛", "--foreman", "黄师傅", "--start-date", "2026-06-15")
-    svc("2026-09-03T10:20:00+08:00", "wangfang", "note", leak, "已回拨客户，查阅客户档案：合同金额12.8万元，竣工两个月")
+    svc("2026-09-03T10:14:00+08:00", "wangfang", "met", leak, "callback-3min", "--note", "已回拨客户")
+    svc("2026-09-03T10:20:00+08:00", "wangfang", "note", leak, "查阅客户档案：合同金额12.8万元，竣工两个月")
+    svc("2026-09-03T11:00:00+08:00", "zhouxing", "notify", leak, "--note", "处理通知单已发朝阳分公司")
+    svc("2026-09-04T08:50:00+08:00", "zhouxing", "feedback", leak, "--note", "分公司总经理确认，9月5日上门重做防水")
     svc("2026-09-04T09:00:00+08:00", "wangfang", "remedy", leak, "repair", "--detail", "重做卫生间防水并修补楼下天花板",
         "--category", "repair-claim")
     svc("2026-09-09T15:00:00+08:00", "wangfang", "follow-up", leak, "--outcome", "satisfied",
@@ -78,6 +81,7 @@ def build(root: Path) -> None:
     again = svc("2026-10-20T19:40:00+08:00", "lina", "open", "complaint", "--customer", "张建国",
                 "--phone", "138-0101-2345", "--address", "朝阳区望京花园3号楼1单元502", "--branch", "chaoyang",
                 "--channel", "phone", "--summary", "厨房吊顶开裂，要求分公司上门查看")
+    svc("2026-10-20T19:42:00+08:00", "lina", "met", again, "callback-3min")
     svc("2026-10-21T09:30:00+08:00", "chenjing", "assign", again, "lina")
 
     # 3. A complaint that climbs the whole ladder: four failed follow-ups, then legal.
@@ -99,6 +103,9 @@ def build(root: Path) -> None:
     urged = svc("2026-11-02T16:45:00+08:00", "lina", "open", "complaint", "--customer", "王磊",
                 "--phone", "010-62001234", "--address", "海淀区万柳东路8号院5-602", "--branch", "haidian",
                 "--summary", "橱柜门板色差明显，安装后无人处理")
+    svc("2026-11-02T16:47:00+08:00", "lina", "met", urged, "callback-3min")
+    svc("2026-11-03T09:30:00+08:00", "zhouxing", "notify", urged)
+    svc("2026-11-04T16:00:00+08:00", "zhouxing", "feedback", urged, "--note", "分公司反馈：板材需返厂，周期两周（超时返回）")
     svc("2026-11-09T10:30:00+08:00", "lina", "follow-up", urged, "--outcome", "unsatisfied",
         "--note", "分公司已看现场但未给出更换时间")
 
@@ -106,13 +113,16 @@ def build(root: Path) -> None:
     authority = svc("2026-11-10T11:20:00+08:00", "wangfang", "open", "complaint", "--customer", "赵海燕",
                     "--phone", "13700001111", "--address", "通州区梨园镇云景里7-3-1101", "--branch", "tongzhou",
                     "--authority", "北京市通州区消费者协会", "--summary", "墙面乳胶漆大面积起皮，已投诉至消协")
+    svc("2026-11-10T11:22:00+08:00", "wangfang", "met", authority, "callback-3min")
     svc("2026-11-10T15:00:00+08:00", "zhaomin", "note", authority, "已通知法务中心及分管副总裁")
+    svc("2026-11-10T15:05:00+08:00", "zhaomin", "met", authority, "legal-24h", "--note", "已书面报法务中心及副总裁")
 
     # 6. The press called: outlet, column, reporter.
     media = svc("2026-11-16T09:10:00+08:00", "lina", "open", "complaint", "--customer", "孙志强",
                 "--phone", "13522334455", "--address", "朝阳区双井富力城D座1806", "--branch", "chaoyang",
                 "--media", "北京晚报", "--media-column", "民生热线", "--reporter", "刘记者",
                 "--reporter-phone", "13699887766", "--summary", "入住后甲醛超标，客户已联系媒体")
+    svc("2026-11-16T09:12:00+08:00", "lina", "met", media, "callback-3min")
     svc("2026-11-16T10:00:00+08:00", "zhaomin", "escalate", media, "--to", "legal",
         "--reason", "媒体曝光风险，移交法务中心")
 
@@ -130,8 +140,9 @@ def build(root: Path) -> None:
                  "--phone", "15810102020", "--address", "海淀区学院路20号院9-1-202", "--branch", "haidian",
                  "--summary", "主卧插座无电，保修期内报修")
     svc("2026-11-12T09:00:00+08:00", "lina", "remedy", repair, "repair", "--detail", "更换插座并检查线路")
-    svc("2026-11-13T17:20:00+08:00", "lina", "close", repair, "--resolution", "电工已上门更换插座，恢复供电",
-        "--satisfaction", "5")
+    svc("2026-11-12T09:05:00+08:00", "lina", "met", repair, "engineer-20min", "--note", "物业电工已到场")
+    svc("2026-11-13T17:20:00+08:00", "lina", "repaired", repair, "--note", "电工已更换插座，恢复供电")
+    svc("2026-11-16T10:00:00+08:00", "lina", "follow-up", repair, "--outcome", "satisfied", "--note", "维修后3天回访，使用正常")
 
     # 9. A scheduled return visit where the customer raised a problem.
     visit = svc("2026-11-18T10:00:00+08:00", "wangfang", "open", "visit", "--customer", "吴敏",
@@ -157,10 +168,30 @@ def build(root: Path) -> None:
                "--branch", "haidian", "--summary", "工队反映监察员故意拖延验收签字")
     svc("2026-11-20T11:00:00+08:00", "chenjing", "escalate", crew, "--reason", "转工程副总监调查")
 
-    # 13. An English-speaking customer, handled and waiting for the follow-up call.
-    svc("2026-11-21T10:05:00+08:00", "lina", "open", "complaint", "--customer", "Michael Brown",
-        "--phone", "+86 139 1000 2000", "--address", "Chaoyang, Sanlitun SOHO 3-1208", "--branch", "chaoyang",
-        "--channel", "email", "--summary", "Balcony door does not close properly after installation")
+    # 13. An English-speaking customer who asked to wait until he is back: the clock stops.
+    brown = svc("2026-11-21T10:05:00+08:00", "lina", "open", "complaint", "--customer", "Michael Brown",
+                "--phone", "+86 139 1000 2000", "--address", "Chaoyang, Sanlitun SOHO 3-1208", "--branch", "chaoyang",
+                "--channel", "email", "--summary", "Balcony door does not close properly after installation")
+    svc("2026-11-21T10:30:00+08:00", "lina", "defer", brown, "--until", "2026-11-30",
+        "--reason", "customer abroad until 29 November")
+
+    # 14. A project well under way: visits made, one of them found a problem.
+    villa = svc("2026-09-02T09:00:00+08:00", "wangfang", "project", "add", "--customer", "钱立新",
+                "--phone", "13910203040", "--address", "朝阳区东坝金隅汇景苑6-1-801", "--branch", "chaoyang",
+                "--designer", "刘洋", "--site-supervisor", "马涛", "--foreman", "黄师傅", "--assign", "wangfang",
+                "--contract-signed", "2026-09-01", "--start", "2026-09-10", "--completion", "2026-12-20")
+    svc("2026-09-06T10:00:00+08:00", "wangfang", "visit", villa, "--outcome", "ok", "--summary", "签约回访：客户对设计方案满意")
+    svc("2026-09-21T10:00:00+08:00", "wangfang", "visit", villa, "--outcome", "ok", "--summary", "开工回访：现场整洁")
+    svc("2026-10-06T10:30:00+08:00", "wangfang", "visit", villa, "--outcome", "problem",
+        "--summary", "中期回访：水电改造后墙面开槽未及时封堵")
+    svc("2026-10-07T09:00:00+08:00", "wangfang", "visit", villa,
+        "--kind", "greeting", "--outcome", "ok", "--summary", "国庆节问候")
+
+    # 15. A project just signed: its first visits are coming up.
+    svc("2026-11-16T14:00:00+08:00", "lina", "project", "add", "--customer", "冯雪梅",
+        "--phone", "13820304050", "--address", "海淀区五道口华清嘉园15-1203", "--branch", "haidian",
+        "--designer", "周婷", "--foreman", "王师傅", "--assign", "lina",
+        "--contract-signed", "2026-11-15", "--start", "2026-11-25", "--completion", "2027-02-28")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from svc import schema as s
 from svc import yamlio
 from svc.calendar import CALENDAR_SPEC, CalendarSettings, WorkCalendar, calendar_settings, check_calendar, load_calendar
 from svc.errors import RecordError, SvcError
+from svc.letters.settings import LETTERS_SPEC, LetterSettings, check_letters, letter_settings
 from svc.model import ROLES
 from svc.timeutil import zone
 
@@ -36,6 +37,7 @@ CONFIG_SPEC = s.mapping(
         ),
         "branches": s.keyed(s.mapping({"name": s.text(True), "manager": s.text(), "phone": s.text()})),
         "calendar": CALENDAR_SPEC,  # working days, hours, holidays: see svc/calendar.py
+        "letters": LETTERS_SPEC,  # the office's fonts and issuing code: see svc/letters/settings.py
     }
 )
 
@@ -64,6 +66,7 @@ class Config:
     users: Mapping[str, User] = field(default_factory=lambda: MappingProxyType({}))
     branches: Mapping[str, Branch] = field(default_factory=lambda: MappingProxyType({}))
     calendar_settings: CalendarSettings = field(default_factory=CalendarSettings)
+    letters: LetterSettings = field(default_factory=LetterSettings)
 
     @property
     def tz(self) -> Any:
@@ -94,6 +97,8 @@ def parse_config(node: Any, path: str) -> Config:
             problems.append(s.Problem(path, yamlio.line_of(node, "timezone"), str(exc)))
     if not problems and node.get("calendar") is not None:
         problems += check_calendar(node["calendar"], path)
+    if not problems and node.get("letters") is not None:
+        problems += check_letters(node["letters"], path)
     if problems:
         first = problems[0]
         raise RecordError(first.path, first.line, first.message)
@@ -113,6 +118,7 @@ def parse_config(node: Any, path: str) -> Config:
         users=MappingProxyType(users),
         branches=MappingProxyType(branches),
         calendar_settings=calendar_settings(node.get("calendar")),
+        letters=letter_settings(node.get("letters"), path),
     )
 
 

@@ -39,7 +39,8 @@ class Rule:
 RULES: dict[str, Rule] = {
     r.name: r
     for r in (
-        Rule("callback-3min", 3, MINUTES, "open", kinds=("complaint",)),
+        # The 3-minute callback frees the hotline: only for complaints that came in by phone.
+        Rule("callback-3min", 3, MINUTES, "open", kinds=("complaint",), when="phoned"),
         Rule("respond-24h", 24, HOURS, "open", kinds=("complaint", "repair"),
              met_by=("follow-up", "repaired", "close")),
         Rule("feedback-24h", 24, HOURS, "notify", met_by=("feedback",)),
@@ -52,6 +53,8 @@ RULES: dict[str, Rule] = {
         Rule("patrol-fix-7d", 7, DAYS, "finding", met_by=("fixed",), extendable=True),
     )
 }
+# Channels that mean the customer phoned in (no channel recorded: a phone call, the usual way).
+PHONE_CHANNELS = ("phone", "hotline", "电话", "热线")
 # A handling notice issued as a letter starts the branch's feedback clock too.
 STARTS_ALIASES = {"letter:handling-notice": "notify"}
 
@@ -90,6 +93,8 @@ def _applies(rule: Rule, case: dict[str, Any], event: dict[str, Any]) -> bool:
         return False
     if rule.when == "authority-or-media":
         return bool(case.get("authority") or (case.get("media") or {}).get("outlet"))
+    if rule.when == "phoned":
+        return (case.get("channel") or "phone").strip().lower() in PHONE_CHANNELS
     return True
 
 
@@ -145,7 +150,10 @@ def deferral(case: dict[str, Any], until: dt.date, reason: str, at: dt.datetime,
         if rule is None or not rule.pauses:
             continue
         due = dt.datetime.fromisoformat(deadline["due"])
-        left = max(cal.working_days_between(at.date(), due.date()), 0)
+        # Count what is left from when the clock is really running (a Saturday deferral
+        # of a Friday-night case has lost nothing yet).
+        running = cal.open_at_or_after(at)
+        left = max(cal.working_days_between(running.date(), due.astimezone(cal.tz).date()), 0)
         new_due = cal.add_working_days(restart, left)
         note = label(lang, "deferred-basis", since=_when(at), until=until.isoformat(), reason=reason,
                      left=left)
