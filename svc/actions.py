@@ -104,36 +104,40 @@ def _config_text(config: dict[str, Any]) -> str:
 
 # --- commit messages ------------------------------------------------------------------------
 
+# One English phrase per event, for commit messages and logs (never personal data).
+DESCRIPTIONS = {
+    "open": "opened ({severity}, at {level})",
+    "escalate": "escalated {from} -> {to}",
+    "follow-up": "round {round} {outcome}",
+    "urging-notice": "urging notice issued",
+    "assign": "assigned to {to}",
+    "remedy": "{type} remedy",
+    "link": "linked to {to}",
+    "approve": "{what} approved",
+    "deadline": "{rule} due {due}",
+    "met": "{rule} met",
+    "defer": "deferred until {until}",
+    "letter": "letter {number} ({template}) issued",
+    "close": "closed",
+    "reopen": "reopened",
+    "archive": "archived",
+    "note": "note added",
+    "penalty": "penalty recorded",
+    "notify": "handling notice sent",
+    "feedback": "branch feedback received",
+    "repaired": "repair done",
+}
+
+
 def describe(ev: dict[str, Any]) -> str:
-    """One English phrase for an event, for commit messages and logs (no personal data)."""
-    action = ev["action"]
-    if action == "open":
-        return f"opened ({ev['severity']}, at {ev['level']})"
-    if action == "escalate":
-        return f"escalated {ev['from']} -> {ev['to']}"
-    if action == "follow-up":
-        return f"round {ev['round']} {ev['outcome']}"
-    if action == "urging-notice":
-        return "urging notice issued"
-    if action == "assign":
-        return f"assigned to {ev['to']}"
-    if action == "remedy":
-        return f"{ev['type']} remedy"
-    if action == "link":
-        return f"linked to {ev['to']}"
-    if action == "approve":
-        return f"{ev['what']} approved"
-    if action == "deadline":
-        return f"{ev['rule']} due {ev['due']}"
-    if action == "met":
-        return f"{ev['rule']} met"
-    if action == "defer":
-        return f"deferred until {ev['until']}"
-    if action == "letter":
-        return f"letter {ev['number']} ({ev['template']}) issued"
-    return {"close": "closed", "reopen": "reopened", "archive": "archived", "note": "note added",
-            "penalty": "penalty recorded", "notify": "handling notice sent", "feedback": "branch feedback received",
-            "repaired": "repair done"}.get(action, action)
+    return DESCRIPTIONS.get(ev["action"], ev["action"]).format_map(ev)
+
+
+def message(subject: str, actor: Actor, at: str, action: str, records: list[str]) -> str:
+    """A commit message: what happened, by whom and when, and trailers for `svc log`."""
+    role = f", {actor.role}" if actor.role else ""
+    trailers = "".join(f"Svc-Record: {r}\n" for r in records)
+    return f"{subject}\n\nby {actor.name} ({actor.id}{role}) at {at}\n\nSvc-Action: {action}\n{trailers}Svc-User: {actor.id}\n"
 
 
 def commit_message(verb: str, case_id: str, events: list[dict[str, Any]], actor: Actor) -> str:
@@ -143,12 +147,7 @@ def commit_message(verb: str, case_id: str, events: list[dict[str, Any]], actor:
             phrase = describe(ev)
             if phrase not in seen:
                 seen.append(phrase)
-    role = f", {actor.role}" if actor.role else ""
-    return (
-        f"{verb} {case_id}: {'; '.join(seen)}\n\n"
-        f"by {actor.name} ({actor.id}{role}) at {events[0]['at']}\n\n"
-        f"Svc-Action: {verb}\nSvc-Record: {case_id}\nSvc-User: {actor.id}\n"
-    )
+    return message(f"{verb} {case_id}: {'; '.join(seen)}", actor, events[0]["at"], verb, [case_id])
 
 
 # --- cases ------------------------------------------------------------------------------------
@@ -284,13 +283,10 @@ def archive(ctx: Context, before: dt.datetime, apply: bool) -> list[Record]:
         for record in chosen:
             events = workflow.archive(record.case, ctx.now, ctx.actor.id)
             changes[record.path] = append_events(record, events, store.shown(record.path))
-        role = f", {ctx.actor.role}" if ctx.actor.role else ""
-        ids = "\n".join(f"Svc-Record: {r.case.id}" for r in chosen)
-        message = (
-            f"archive {len(chosen)} case{'s' if len(chosen) != 1 else ''} closed before {stamp(before)}\n\n"
-            f"by {ctx.actor.name} ({ctx.actor.id}{role}) at {stamp(ctx.now)}\n\nSvc-Action: archive\n{ids}\n"
-        )
-        store.write(changes, message, ctx.actor, stamp(ctx.now))
+        plural = "s" if len(chosen) != 1 else ""
+        text = message(f"archive {len(chosen)} case{plural} closed before {stamp(before)}", ctx.actor, stamp(ctx.now),
+                       "archive", [r.case.id for r in chosen])
+        store.write(changes, text, ctx.actor, stamp(ctx.now))
     return chosen
 
 
@@ -328,11 +324,9 @@ def add_project(ctx: Context, fields: dict[str, Any], at: dt.datetime | None) ->
         node.update(replay_project([first]).as_fields())
         path = store.path_of(project_id, PROJECTS)
         text = yamlio.dumps(_ordered(node, PROJECT_KEYS))
-        role = f", {ctx.actor.role}" if ctx.actor.role else ""
-        message = (f"project add {project_id}: {len(plan)} visits scheduled\n\n"
-                   f"by {ctx.actor.name} ({ctx.actor.id}{role}) at {first['at']}\n\n"
-                   f"Svc-Action: project-add\nSvc-Record: {project_id}\nSvc-User: {ctx.actor.id}\n")
-        store.write({path: text}, message, ctx.actor, first["at"])
+        subject = f"project add {project_id}: {len(plan)} visits scheduled"
+        commit = message(subject, ctx.actor, first["at"], "project-add", [project_id])
+        store.write({path: text}, commit, ctx.actor, first["at"])
     return project_id
 
 
@@ -397,11 +391,8 @@ def record_visit(ctx: Context, project_ref: str, outcome: str, summary: str | No
                 else:
                     record.raw.insert(list(record.raw.keys()).index("history"), name, value)
         changes[record.path] = yamlio.dumps(record.raw)
-        role = f", {ctx.actor.role}" if ctx.actor.role else ""
         opened = f"; opened {case_id}" if case_id else ""
-        message = (f"visit {project.id}: {key} {outcome}{opened}\n\n"
-                   f"by {ctx.actor.name} ({ctx.actor.id}{role}) at {visit['at']}\n\n"
-                   f"Svc-Action: visit\nSvc-Record: {project.id}\n"
-                   + (f"Svc-Record: {case_id}\n" if case_id else "") + f"Svc-User: {ctx.actor.id}\n")
-        store.write(changes, message, ctx.actor, visit["at"])
+        commit = message(f"visit {project.id}: {key} {outcome}{opened}", ctx.actor, visit["at"], "visit",
+                         [project.id] + ([case_id] if case_id else []))
+        store.write(changes, commit, ctx.actor, visit["at"])
     return key, case_id

@@ -375,54 +375,41 @@ def met_cmd(env: Env, case_id: str, rules: tuple[str, ...], note_text: str | Non
     _change(env, case_id, "met", at, lambda case, when: workflow.met(case, list(rules), note_text, when, actor))
 
 
-@click.command("notify")
-@click.argument("case_id", metavar="ID")
-@click.option("--note", "note_text", metavar="TEXT")
-@at_option
-@pass_env
-def notify_cmd(env: Env, case_id: str, note_text: str | None, at: str | None) -> None:
-    """Record that the complaint handling notice (处理通知单) went to the branch.
+def _event_command(name: str, rule: Any, help_text: str) -> click.Command:
+    """A command that records one event with an optional note (notify, feedback, repaired)."""
+
+    @click.command(name, help=help_text)
+    @click.argument("case_id", metavar="ID")
+    @click.option("--note", "note_text", metavar="TEXT")
+    @at_option
+    @pass_env
+    def command(env: Env, case_id: str, note_text: str | None, at: str | None) -> None:
+        actor = env.context().actor.id
+        _change(env, case_id, name, at, lambda case, when: rule(case, note_text, when, actor))
+
+    return command
+
+
+notify_cmd = _event_command("notify", workflow.notify, """Record that the complaint handling notice (处理通知单) went to the branch.
 
     The branch must return the feedback form within 24 hours (feedback-24h).
 
     \b
     Example:
       svc notify C2611-A001 --note "已传真朝阳分公司"
-    """
-    actor = env.context().actor.id
-    _change(env, case_id, "notify", at, lambda case, when: workflow.notify(case, note_text, when, actor))
-
-
-@click.command("feedback")
-@click.argument("case_id", metavar="ID")
-@click.option("--note", "note_text", metavar="TEXT", help="What the branch answered.")
-@at_option
-@pass_env
-def feedback_cmd(env: Env, case_id: str, note_text: str | None, at: str | None) -> None:
-    """Record that the branch returned the complaint feedback form (投诉反馈表).
+    """)
+feedback_cmd = _event_command("feedback", workflow.feedback, """Record that the branch returned the complaint feedback form (投诉反馈表).
 
     \b
     Example:
       svc feedback C2611-A001 --note "分公司已安排11-08上门维修，责任人罚款200元"
-    """
-    actor = env.context().actor.id
-    _change(env, case_id, "feedback", at, lambda case, when: workflow.feedback(case, note_text, when, actor))
-
-
-@click.command("repaired")
-@click.argument("case_id", metavar="ID")
-@click.option("--note", "note_text", metavar="TEXT", help="What was repaired.")
-@at_option
-@pass_env
-def repaired_cmd(env: Env, case_id: str, note_text: str | None, at: str | None) -> None:
-    """Record that the repair is done; a revisit is due 3 days later (revisit-3d).
+    """)
+repaired_cmd = _event_command("repaired", workflow.repaired, """Record that the repair is done; a revisit is due 3 days later (revisit-3d).
 
     \b
     Example:
       svc repaired C2611-A004 --note "已更换插座"
-    """
-    actor = env.context().actor.id
-    _change(env, case_id, "repaired", at, lambda case, when: workflow.repaired(case, note_text, when, actor))
+    """)
 
 
 @click.command("defer")
