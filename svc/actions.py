@@ -17,7 +17,7 @@ from svc.errors import RefusedError, SvcError
 from svc.gitrepo import Git
 from svc.labels import label
 from svc.model import ReplayError, State, plain, replay
-from svc.store import DESK, LOCAL_DIR, Actor, Record, Store, new_case_node, put_state
+from svc.store import DESK, LOCAL_DIR, Actor, Record, Store, new_case_node, ordered_node, put_fields, put_state
 from svc.timeutil import stamp, zone
 
 
@@ -265,8 +265,10 @@ def change_case(ctx: Context, case_id: str, verb: str, at: dt.datetime | None, r
                                         ctx.actor.id)
         shown = store.shown(record.path)
         text = append_events(record, events, shown)
-        store.write({record.path: text}, commit_message(verb, record.case.id, events, ctx.actor), ctx.actor,
-                    events[0]["at"])
+        from svc.keeping import legal_holds  # a case at legal holds the patrol records it links
+
+        changes: dict[Path, str | None] = {record.path: text, **legal_holds(ctx, plain(record.raw), moment)}
+        store.write(changes, commit_message(verb, record.case.id, events, ctx.actor), ctx.actor, events[0]["at"])
     return store.load(record.case.id)
 
 
@@ -323,23 +325,11 @@ def add_project(ctx: Context, fields: dict[str, Any], at: dt.datetime | None) ->
         }
         node.update(replay_project([first]).as_fields())
         path = store.path_of(project_id, PROJECTS)
-        text = yamlio.dumps(_ordered(node, PROJECT_KEYS))
+        text = yamlio.dumps(ordered_node(node, PROJECT_KEYS))
         subject = f"project add {project_id}: {len(plan)} visits scheduled"
         commit = message(subject, ctx.actor, first["at"], "project-add", [project_id])
         store.write({path: text}, commit, ctx.actor, first["at"])
     return project_id
-
-
-def _ordered(fields: dict[str, Any], keys: tuple[str, ...]) -> CommentedMap:
-    node = CommentedMap()
-    for key in keys:
-        value = fields.get(key)
-        if isinstance(value, dict):
-            value = CommentedMap((k, v) for k, v in value.items() if v not in (None, ""))
-        if value in (None, "", [], {}):
-            continue
-        node[key] = value
-    return node
 
 
 def record_visit(ctx: Context, project_ref: str, outcome: str, summary: str | None, kind: str | None,
@@ -348,7 +338,7 @@ def record_visit(ctx: Context, project_ref: str, outcome: str, summary: str | No
 
     Returns the visit's key and the new case's ID, if any. Both files change in one commit.
     """
-    from svc.projects import choose_visit, replay_project
+    from svc.projects import PROJECT_KEYS, choose_visit, replay_project
     from svc.store import PROJECTS
 
     store = ctx.store
@@ -381,15 +371,7 @@ def record_visit(ctx: Context, project_ref: str, outcome: str, summary: str | No
                                summary=(summary or "").strip() or None, case=case_id)
         history = record.raw["history"]
         history.append(visit)
-        state = replay_project(plain(history))
-        for name, value in state.as_fields().items():
-            if value is None:
-                record.raw.pop(name, None)
-            elif plain(record.raw.get(name)) != value:
-                if name in record.raw:
-                    record.raw[name] = value
-                else:
-                    record.raw.insert(list(record.raw.keys()).index("history"), name, value)
+        put_fields(record.raw, replay_project(plain(history)).as_fields(), PROJECT_KEYS)
         changes[record.path] = yamlio.dumps(record.raw)
         opened = f"; opened {case_id}" if case_id else ""
         commit = message(f"visit {project.id}: {key} {outcome}{opened}", ctx.actor, visit["at"], "visit",

@@ -91,6 +91,20 @@ def project_items(project: Project, now: dt.datetime, cal: WorkCalendar, lang: s
     return items
 
 
+def patrol_items(patrol: Any, now: dt.datetime, lang: str) -> list[DueItem]:
+    """Findings not yet fixed, due 7 days after they were found (or as a manager extended)."""
+    items = []
+    for finding in patrol.findings:
+        if finding["status"] != "open" or not finding.get("due"):
+            continue
+        due = dt.datetime.fromisoformat(finding["due"])
+        what = f"{label(lang, 'rule:patrol-fix-7d')} #{finding['no']} {finding['place']}"
+        basis = label(lang, "finding-basis", no=finding["no"], description=finding["description"])
+        items.append(DueItem(patrol.id, "patrol", what, "patrol-fix-7d", due, now > due,
+                             patrol.fields.get("patroller"), None, None, basis))
+    return items
+
+
 def select(items: Iterable[DueItem], now: dt.datetime, within: dt.timedelta | None, user: str | None,
            level: str | None, branch: str | None) -> list[DueItem]:
     """Overdue items and those due within the window, filtered, soonest first."""

@@ -10,9 +10,13 @@ from typing import Any
 
 from svc import yamlio
 from svc.model import INTAKE_KEYS, ReplayError, plain, replay
+from svc.errors import RecordError
+from svc.keeping import register_entries
 from svc.projects import replay_project
+from svc.patrols import replay_patrol
+from svc.retention import MINIMUM_MONTHS, REGISTER_PATH, check_register_node, replay_hold
 from svc.schema import Problem
-from svc.store import CASE_ID, CASES, PROJECTS, Record, Store
+from svc.store import CASE_ID, CASES, HOLDS, KINDS, PATROLS, PROJECTS, Record, RecordKind, Store, kind_of
 from svc.yamlio import line_of
 
 _CASE_FILE = re.compile(r"^\d{4}/\d{2}/[^/]+\.yaml$")
@@ -36,6 +40,15 @@ def check_store(store: Store, since: str | None = None) -> list[Problem]:
         if found:
             found = check_project(store, store.precise(record, PROJECTS))
         problems += found
+    for kind, derive in ((PATROLS, _patrol_state), (HOLDS, _hold_state)):
+        for record in store.iter_records(kind, problems):
+            found = check_derived(store, record, kind, derive)
+            if found:
+                found = check_derived(store, store.precise(record, kind), kind, derive)
+            problems += found
+    problems += check_retention(store)
+    if store.git is not None:
+        problems += audit_patrols(store)
     if since is not None:
         problems += check_since(store, since)
     return problems
@@ -43,7 +56,7 @@ def check_store(store: Store, since: str | None = None) -> list[Problem]:
 
 def _stray_files(store: Store) -> list[Path]:
     out = []
-    for kind in (CASES, PROJECTS):
+    for kind in (CASES, PROJECTS, PATROLS, HOLDS):
         base = store.root / kind.folder
         if not base.is_dir():
             continue
@@ -54,6 +67,120 @@ def _stray_files(store: Store) -> list[Path]:
             if not _CASE_FILE.match(rel):
                 out.append(path)
     return out
+
+
+def _patrol_state(raw: Any) -> dict[str, Any]:
+    return {"findings": replay_patrol(plain(raw["history"])) or None}
+
+
+def _hold_state(raw: Any) -> dict[str, Any]:
+    return {"status": replay_hold(plain(raw["history"]))}
+
+
+def check_derived(store: Store, record: Record, kind: RecordKind, derive: Any) -> list[Problem]:
+    """A record whose stored state must equal what its history replays to; its ID must
+    match its file, and its events' users must be known."""
+    shown = store.shown(record.path)
+    raw = record.raw
+    problems: list[Problem] = []
+    record_id = raw.get("id")
+    if not kind.pattern.match(str(record_id)) or record.path.stem != record_id:
+        problems.append(Problem(shown, line_of(raw, "id"), f"id {record_id!r} does not match the file name {record.path.name}"))
+    try:
+        state = derive(raw)
+    except ReplayError as exc:
+        problems.append(Problem(shown, line_of(raw["history"], exc.index), f"history[{exc.index + 1}]: {exc.message}"))
+        return problems
+    for key, value in state.items():
+        if plain(raw.get(key)) != value:
+            problems.append(Problem(shown, line_of(raw, key) if key in raw else line_of(raw, "history"),
+                                    f"{key} does not match what its history gives"))
+    users = store.config.users
+    if users:
+        for i, ev in enumerate(raw["history"]):
+            if ev.get("by") not in users:
+                problems.append(Problem(shown, line_of(ev, "by"), f"history[{i + 1}].by: unknown user {ev.get('by')!r}"))
+    return problems
+
+
+def check_retention(store: Store) -> list[Problem]:
+    """The policy may lengthen the two years, never shorten them; the register must read."""
+    problems: list[Problem] = []
+    config_path = str(store.root / "svc.yaml")
+    if store.config.patrol_retention_months < MINIMUM_MONTHS:
+        node = yamlio.load_file(store.root / "svc.yaml", config_path)
+        line = line_of(node.get("retention") or {}, "patrol_months")
+        problems.append(Problem(config_path, line,
+                                f"retention.patrol_months is {store.config.patrol_retention_months}, shorter than the "
+                                f"regulation's {MINIMUM_MONTHS} (保存期两年); svc keeps {MINIMUM_MONTHS}"))
+    register = store.root / REGISTER_PATH
+    if register.exists():
+        try:
+            node = yamlio.load_file(register, store.shown(register))
+            problems += check_register_node(node, store.shown(register))
+        except RecordError as exc:
+            problems.append(Problem(exc.path, exc.line, exc.message))
+    return problems
+
+
+def audit_patrols(store: Store) -> list[Problem]:
+    """Patrol records are evidence: in git history, none may be deleted other than through
+    the disposal register on or after its disposable date, and none may have an event
+    changed or removed (记录不得涂改)."""
+    assert store.git is not None
+    register = {e["record"]: e for e in register_entries(store)}
+    problems: list[Problem] = []
+    changes = store.git.changes(PATROLS.folder)
+    versions: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    deleted: dict[str, tuple[str, str]] = {}
+    for commit, date, status, path in changes:
+        if not path.endswith(".yaml"):
+            continue
+        if status == "D":
+            deleted[path] = (commit, date)
+        else:
+            versions[path].append((commit, date))
+            deleted.pop(path, None)
+    for path in sorted(versions):  # committed, but gone from the work tree without a commit
+        if not (store.root / path).exists() and path not in deleted:
+            deleted[path] = ("", "")
+    for path, (commit, date) in sorted(deleted.items()):
+        record_id = Path(path).stem
+        entry = register.get(record_id)
+        where = f"in commit {commit[:10]} ({date[:10]})" if commit else "from the work tree (not committed)"
+        if entry is None:
+            problems.append(Problem(path, None, f"patrol record {record_id} deleted {where} without a disposal "
+                                                f"register entry (保存期两年); restore it with git"))
+        elif date and date[:10] < entry["disposable_on"]:
+            problems.append(Problem(path, None, f"patrol record {record_id} deleted {where}, before its retention "
+                                                f"ended on {entry['disposable_on']}"))
+    specs = [f"{commit}:{path}" for path, seen in sorted(versions.items()) for commit, _ in seen]
+    texts = iter(store.git.blobs(specs))
+    for path, seen in sorted(versions.items()):
+        histories = []
+        for commit, _ in seen:
+            histories.append((commit, _history_of(next(texts))))
+        current = store.root / path
+        if current.exists():
+            histories.append(("work tree", _history_of(current.read_text(encoding="utf-8", errors="replace"))))
+        for (_, before), (label_, after) in zip(histories, histories[1:]):
+            if before is None or after is None:
+                continue
+            if after[: len(before)] != before:
+                where = "in the work tree" if label_ == "work tree" else f"in commit {label_[:10]}"
+                problems.append(Problem(path, None, f"history altered {where}: an event was changed or removed"))
+                break
+    return problems
+
+
+def _history_of(text: str | None) -> list[Any] | None:
+    if text is None:
+        return None
+    try:
+        node = yamlio.loads_fast(text, "-")
+    except RecordError:
+        return None
+    return plain(node.get("history")) if isinstance(node, dict) and isinstance(node.get("history"), list) else None
 
 
 def check_project(store: Store, record: Record) -> list[Problem]:
@@ -161,12 +288,13 @@ def check_unique_ids(store: Store, records: list[Record]) -> list[Problem]:
 
 def check_links(store: Store, records: list[Record]) -> list[Problem]:
     # a file that exists but cannot be read is reported once, as itself, not as a dangling target
-    known = {r.case.id for r in records} | {p.stem for p in store.case_paths()}
+    known = {r.case.id for r in records} | {p.stem for kind in KINDS for p in store.paths(kind)}
+    known |= {e["record"] for e in register_entries(store)}  # disposed of by the rule: not dangling
     problems = []
     for record in records:
         for key in ("links", "repeat_of"):
             for i, target in enumerate(record.raw.get(key) or []):
-                if CASE_ID.match(str(target)) and target not in known:
+                if kind_of(str(target)) is not None and target not in known:
                     raw = store.precise(record).raw  # read round-trip again for the line
                     problems.append(Problem(store.shown(record.path), line_of(raw[key], i),
                                             f"{key} names {target}, which is not in the store"))

@@ -69,9 +69,9 @@ def cli(ctx: click.Context, store_path: str | None, as_user: str | None, wait: f
 
 
 def _register() -> None:
-    from svc.commands import cases, due, projects, store
+    from svc.commands import cases, due, letters, patrols, projects, store
 
-    for module in (store, cases, due, projects):
+    for module in (store, cases, due, projects, patrols, letters):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -37,6 +37,10 @@ CONFIG_SPEC = s.mapping(
         ),
         "branches": s.keyed(s.mapping({"name": s.text(True), "manager": s.text(), "phone": s.text()})),
         "calendar": CALENDAR_SPEC,  # working days, hours, holidays: see svc/calendar.py
+        # how long records are kept, in months (patrol records: at least 24, the regulation)
+        "retention": s.mapping({"patrol_months": s.integer(False, 0, 1200)}),
+        # the office's own patrol checklist (default: DOMAIN.md's list in svc/patrols.py)
+        "patrol": s.mapping({"checklist": s.seq(s.text(True))}),
         "letters": LETTERS_SPEC,  # the office's fonts and issuing code: see svc/letters/settings.py
     }
 )
@@ -66,6 +70,8 @@ class Config:
     users: Mapping[str, User] = field(default_factory=lambda: MappingProxyType({}))
     branches: Mapping[str, Branch] = field(default_factory=lambda: MappingProxyType({}))
     calendar_settings: CalendarSettings = field(default_factory=CalendarSettings)
+    patrol_retention_months: int = 24
+    patrol_checklist: tuple[str, ...] = ()
     letters: LetterSettings = field(default_factory=LetterSettings)
 
     @property
@@ -118,6 +124,8 @@ def parse_config(node: Any, path: str) -> Config:
         users=MappingProxyType(users),
         branches=MappingProxyType(branches),
         calendar_settings=calendar_settings(node.get("calendar")),
+        patrol_retention_months=int((node.get("retention") or {}).get("patrol_months") or 24),
+        patrol_checklist=tuple(str(i) for i in (node.get("patrol") or {}).get("checklist") or ()),
         letters=letter_settings(node.get("letters"), path),
     )
 

@@ -145,14 +145,18 @@ def deferral(case: dict[str, Any], until: dt.date, reason: str, at: dt.datetime,
     events: list[dict[str, Any]] = [{"at": stamp(at), "by": by, "action": "defer", "until": until.isoformat(),
                                      "reason": reason}]
     restart = cal.open_at_or_after(dt.datetime.combine(until, dt.time(0, 0), tzinfo=cal.tz))
+    # Deferred again before an earlier deferral ended: its pause is not working time either.
+    earlier = case.get("deferred_until")
+    resumes = (dt.datetime.combine(dt.date.fromisoformat(str(earlier)), dt.time(0, 0), tzinfo=cal.tz)
+               if earlier else None)
     for deadline in open_deadlines(case):
         rule = RULES.get(deadline["rule"])
         if rule is None or not rule.pauses:
             continue
         due = dt.datetime.fromisoformat(deadline["due"])
         # Count what is left from when the clock is really running (a Saturday deferral
-        # of a Friday-night case has lost nothing yet).
-        running = cal.open_at_or_after(at)
+        # of a Friday-night case has lost nothing yet; nor has a case still deferred).
+        running = cal.open_at_or_after(max(at, resumes) if resumes else at)
         left = max(cal.working_days_between(running.date(), due.astimezone(cal.tz).date()), 0)
         new_due = cal.add_working_days(restart, left)
         note = label(lang, "deferred-basis", since=_when(at), until=until.isoformat(), reason=reason,

@@ -77,6 +77,40 @@ class Git:
             raise SvcError(f"no such git revision: {rev}")
         return done.stdout.strip()
 
+    def changes(self, prefix: str) -> list[tuple[str, str, str, str]]:
+        """Every change to files under `prefix`, oldest first: (commit, date, status A/M/D, path)."""
+        done = self.run("log", "--reverse", "--no-renames", "--format=@%H %aI", "--name-status", "--", prefix,
+                        check=False)
+        if done.returncode != 0:  # a repository without commits yet
+            return []
+        out, commit, date = [], "", ""
+        for line in done.stdout.splitlines():
+            if line.startswith("@"):
+                commit, date = line[1:].split(" ", 1)
+            elif "\t" in line:
+                status, path = line.split("\t", 1)
+                out.append((commit, date, status[:1], path))
+        return out
+
+    def blobs(self, specs: list[str]) -> list[str | None]:
+        """The contents of many `rev:path` objects through one `git cat-file --batch`."""
+        if not specs:
+            return []
+        done = subprocess.run(["git", "cat-file", "--batch"], cwd=self.root, input="\n".join(specs).encode() + b"\n",
+                              capture_output=True)
+        data, out, pos = done.stdout, [], 0
+        for _ in specs:
+            end = data.index(b"\n", pos)
+            header = data[pos:end].decode()
+            pos = end + 1
+            if header.endswith("missing"):
+                out.append(None)
+                continue
+            size = int(header.split()[2])
+            out.append(data[pos:pos + size].decode("utf-8", errors="replace"))
+            pos += size + 1
+        return out
+
     def files_at(self, rev: str, prefix: str) -> list[str]:
         done = self.run("ls-tree", "-r", "--name-only", "-z", rev, "--", prefix)
         return [p for p in done.stdout.split("\0") if p]

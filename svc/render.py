@@ -139,6 +139,34 @@ def due_table(items: list[Any], config: Config) -> str:
     return tabulate(body, headers=heads, tablefmt="simple", disable_numparse=True)
 
 
+def patrol_text(patrol: Any) -> str:
+    from tabulate import tabulate
+
+    f = patrol.fields
+    lines = [f"{patrol.id}  {f['area']}  {f['patrolled_at'][:16].replace('T', ' ')}  {f['patroller']}", ""]
+    lines.append(tabulate([[c["item"], c["result"]] for c in f.get("checklist") or []],
+                          headers=["checklist", "result"], tablefmt="simple", disable_numparse=True))
+    if patrol.findings:
+        lines.append("")
+        lines.append(tabulate([[x["no"], x["category"], x["place"], x["description"], x["status"],
+                                x.get("route") or "", x.get("case") or x.get("department") or "",
+                                (x.get("due") or "")[:16].replace("T", " ")] for x in patrol.findings],
+                              headers=["no", "category", "place", "description", "status", "route", "to", "due"],
+                              tablefmt="simple", disable_numparse=True))
+    return "\n".join(lines)
+
+
+def patrol_summary_text(figures: dict[str, Any]) -> str:
+    lines = [f"{figures['month']}: {figures['patrols']} patrols, {figures['findings']} findings"]
+    for category, count in figures["by_category"].items():
+        lines.append(f"  {category}: {count}")
+    for area, counts in figures["by_area"].items():
+        lines.append(f"  {area}: {counts['patrols']} patrols, {counts['findings']} findings")
+    for item in figures["open_findings"]:
+        lines.append(f"  open: {item['record']} #{item['no']} {item['category']} {item['place']} ({item['status']})")
+    return "\n".join(lines)
+
+
 def event_detail(ev: dict[str, Any], lang: str) -> str:
     action = ev["action"]
     lab = lambda key: label(lang, key)  # noqa: E731

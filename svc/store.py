@@ -25,7 +25,9 @@ from svc.config import CONFIG_NAME, Config, load_config
 from svc.errors import LockedError, NotFoundError, RecordError, SvcError
 from svc.gitrepo import Git
 from svc.model import CASE_KEYS, Case, State, check_case_node, plain
+from svc.patrols import Patrol, check_patrol_node
 from svc.projects import Project, check_project_node
+from svc.retention import Hold, check_hold_node
 from svc.schema import Problem
 
 LOCAL_DIR = ".svc"
@@ -57,6 +59,17 @@ class RecordKind:
 
 CASES = RecordKind("case", "C", "cases", check_case_node, Case)
 PROJECTS = RecordKind("project", "P", "projects", check_project_node, Project)
+PATROLS = RecordKind("patrol record", "X", "patrols", check_patrol_node, Patrol)
+HOLDS = RecordKind("hold", "H", "holds", check_hold_node, Hold)
+KINDS = (CASES, PROJECTS, PATROLS, HOLDS)
+
+
+def kind_of(record_id: str) -> RecordKind | None:
+    """The kind whose IDs look like `record_id` (C..., P..., X..., H...)."""
+    for kind in KINDS:
+        if kind.pattern.match(record_id.strip().upper()):
+            return kind
+    return None
 CASES_DIR = CASES.folder
 CASE_ID = CASES.pattern
 
@@ -186,6 +199,13 @@ class Store:
             listed = ", ".join(found[:6]) + (" ..." if len(found) > 6 else "")
             raise NotFoundError(f"{wanted} is ambiguous: {listed}; give the full ID")
         return found[0]
+
+    def resolve_any(self, text: str, exclude: tuple[RecordKind, ...] = ()) -> str:
+        """A full ID of any kind (X2611-A001, P2611-A001, ...), or a case by its ending."""
+        kind = kind_of(text)
+        if kind is not None and kind not in exclude:
+            return self.resolve(text, kind)
+        return self.resolve(text, CASES)
 
     # --- reading -----------------------------------------------------------------------
 
@@ -320,9 +340,10 @@ def _put_files(contents: dict[Path, str | None]) -> None:
 
 # --- building and updating case files ---------------------------------------------------
 
-def put_state(raw: CommentedMap, state: State) -> None:
-    """Store `state` in `raw`, touching only keys whose value changes, in canonical order."""
-    for key, value in state.as_fields().items():
+def put_fields(raw: CommentedMap, values: dict[str, Any], order: tuple[str, ...]) -> None:
+    """Store `values` in `raw`, touching only keys whose value changes; a new key goes
+    where `order` puts it, and None removes a key."""
+    for key, value in values.items():
         if value is None:
             if key in raw:
                 del raw[key]
@@ -333,21 +354,29 @@ def put_state(raw: CommentedMap, state: State) -> None:
             continue
         position = 0
         for i, existing in enumerate(raw.keys()):
-            if existing in CASE_KEYS and CASE_KEYS.index(existing) < CASE_KEYS.index(key):
+            if existing in order and order.index(existing) < order.index(key):
                 position = i + 1
         raw.insert(position, key, value)
 
 
-def new_case_node(fields: dict[str, Any]) -> CommentedMap:
-    """A case mapping with keys in canonical order and empty intake left out."""
+def put_state(raw: CommentedMap, state: State) -> None:
+    """Store a case's replayed `state` in `raw`."""
+    put_fields(raw, state.as_fields(), CASE_KEYS)
+
+
+def ordered_node(fields: dict[str, Any], order: tuple[str, ...]) -> CommentedMap:
+    """A new record's mapping: keys in `order`, empty values left out."""
     node = CommentedMap()
-    for key in CASE_KEYS:
+    for key in order:
         value = fields.get(key)
         if isinstance(value, dict):
             value = CommentedMap((k, v) for k, v in value.items() if v not in (None, ""))
-            if not value:
-                continue
-        if value in (None, "", []):
+        if value in (None, "", [], {}):
             continue
         node[key] = value
     return node
+
+
+def new_case_node(fields: dict[str, Any]) -> CommentedMap:
+    """A case mapping with keys in canonical order and empty intake left out."""
+    return ordered_node(fields, CASE_KEYS)

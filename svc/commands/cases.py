@@ -345,7 +345,7 @@ def link_cmd(env: Env, case_id: str, other: str, note_text: str | None, at: str 
       svc link C2611-A004 C2610-A012 --note "同一漏水问题"
     """
     store = env.store()
-    target = store.resolve(other)
+    target = store.resolve_any(other)
     actor = env.context().actor.id
     _change(env, case_id, "link", at, lambda case, when: workflow.link(case, target, note_text, when, actor))
 

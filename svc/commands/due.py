@@ -13,7 +13,7 @@ from svc.errors import ProblemsFound
 from svc.labels import label
 from svc.model import LEVELS
 from svc.options import format_option
-from svc.store import PROJECTS
+from svc.store import PATROLS, PROJECTS
 
 pass_env = click.make_pass_decorator(Env)
 
@@ -50,6 +50,7 @@ def due_cmd(env: Env, within: str, user: str | None, level: str | None, branch: 
         cal = store.config.calendar
         items += [item for r in store.iter_records(PROJECTS, problems)
                   for item in agenda.project_items(r.view, now, cal, lang)]
+    items += [item for r in store.iter_records(PATROLS, problems) for item in agenda.patrol_items(r.view, now, lang)]
     chosen = agenda.select(items, now, window, user, level, branch)
     unassigned = label(lang, "unassigned")
     if fmt == "json":

@@ -8,6 +8,7 @@ A template is rendered by Jinja first; its output is read line by line:
     < 朝阳分公司：             a flush-left line (salutation, labels)
     > 北京示例客服中心         a right-aligned line (signature, date)
     | 时间 | 事项 |            a table row; consecutive rows make one table,
+                               a cell holding only `<` joins the cell on its left,
     |------|------|            and a separator row ends the header rows (repeated on
                                every page); its dashes give the relative column widths,
                                `:--` `:-:` `--:` align a column left, centre, right
@@ -73,7 +74,19 @@ class Table:
     rows: tuple[tuple[Text, ...], ...]
     widths: tuple[float, ...]  # relative, summing to 1
     aligns: tuple[str, ...]  # left center right
+    merged: frozenset[tuple[int, int]] = frozenset()  # (row, column) cells joined to the cell on their left
     kind: str = "table"
+
+    def spans(self, row: int) -> list[tuple[int, int]]:
+        """(first column, number of columns) of each cell of `row` (header rows count first)."""
+        out: list[tuple[int, int]] = []
+        for column in range(len(self.widths)):
+            if (row, column) in self.merged and out:
+                first, span = out[-1]
+                out[-1] = (first, span + 1)
+            else:
+                out.append((column, 1))
+        return out
 
 
 @dataclass
@@ -93,9 +106,9 @@ class Document:
         """Every piece of text with the kind of block it is in (for glyph checks)."""
         for block in self.blocks:
             if isinstance(block, Table):
-                for row in (*block.header, *block.rows):
-                    for cell in row:
-                        yield "cell", cell
+                for index, row in enumerate((*block.header, *block.rows)):
+                    for first, _ in block.spans(index):
+                        yield "cell", row[first]
             elif block.text:
                 yield block.kind, block.text
 
@@ -104,8 +117,8 @@ class Document:
         lines: list[str] = []
         for block in self.blocks:
             if isinstance(block, Table):
-                for row in (*block.header, *block.rows):
-                    lines.append(" | ".join(cell.plain for cell in row))
+                for index, row in enumerate((*block.header, *block.rows)):
+                    lines.append(" | ".join(row[first].plain for first, _ in block.spans(index)))
             elif block.kind != "space":
                 lines.append(block.text.plain)
         return "\n".join(lines)
@@ -210,11 +223,14 @@ def _table(rows: list[tuple[int, list[str]]], text: Callable[[str], Text], templ
         header_rows = []
         body_rows = rows
     total = float(sum(dashes))
+    merged = frozenset((r, c) for r, (_, cells) in enumerate([*header_rows, *body_rows])
+                       for c, cell in enumerate(cells) if c > 0 and cell == "<")
     return Table(
         header=tuple(tuple(text(c) for c in cells) for _, cells in header_rows),
         rows=tuple(tuple(text(c) for c in cells) for _, cells in body_rows),
         widths=tuple(d / total for d in dashes),
         aligns=tuple(aligns),
+        merged=merged,
     )
 
 

@@ -71,7 +71,7 @@ def build(case: Case, config: Config, lang: str, reveal: bool, actor_id: str, no
                   "manager": known.manager if known else None}
 
     followups = [
-        {"round": str(ev["round"]), "outcome": lab(ev["outcome"]), "at": _time(ev["at"], tz),
+        {"round": str(ev["round"]), "outcome": lab(ev["outcome"]), "result": ev["outcome"], "at": _time(ev["at"], tz),
          "by": _user(config, ev["by"]), "note": ev.get("note")}
         for ev in case.history if ev["action"] == "follow-up"
     ]
@@ -120,6 +120,7 @@ def build(case: Case, config: Config, lang: str, reveal: bool, actor_id: str, no
         "media": fields.get("media") or {},
         "remedies": remedies,
         "followups": followups,
+        "last_followup": followups[-1] if followups else {},
         "history": history,
     }
     return {key: wrap(key, value) for key, value in context.items()}

@@ -130,6 +130,16 @@ def check_glyphs(document: Document, body: Font, title: Font) -> None:
                                     f"that has it in svc.yaml (letters.fonts)")
 
 
+def check_controls(document: Document) -> None:
+    """Refuse control characters (no format can hold them), naming where they came from."""
+    for _, text in document.texts():
+        for segment in text.segments:
+            for char in _characters(segment.text):
+                if unicodedata.category(char) == "Cc":
+                    where = f"in {segment.source}" if segment.source else f"in the template {document.template}"
+                    raise FontError(f"cannot print the control character U+{ord(char):04X} {where}")
+
+
 def _characters(text: str) -> Iterable[str]:
     seen: set[str] = set()
     for char in text:

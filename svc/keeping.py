@@ -1,0 +1,381 @@
+"""Patrol records, monthly summaries, holds and disposal: what those commands do to the
+store (load under the lock, apply the rules in `patrols` and `retention`, write, commit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from svc import workflow, yamlio
+from svc.actions import Context, check_user, message, new_case
+from svc.errors import RefusedError
+from svc.model import plain
+from svc.patrols import (
+    DEFAULT_CHECKLIST,
+    FIX_DAYS,
+    MANAGER_ROLES,
+    PATROL_KEYS,
+    Patrol,
+    checklist,
+    replay_patrol,
+)
+from svc.retention import (
+    HOLD_KEYS,
+    MINIMUM_MONTHS,
+    REGISTER_PATH,
+    SUMMARY_DIR,
+    Facts,
+    Plan,
+    cut_off,
+    disposable_on,
+    month_of,
+    plan,
+    replay_hold,
+    sha256,
+)
+from svc.store import HOLDS, PATROLS, Record, Store, ordered_node, put_fields
+from svc.timeutil import stamp
+
+
+def _moment(ctx: Context, at: dt.datetime | None, after: dt.datetime | None = None) -> dt.datetime:
+    moment = at or ctx.now
+    if moment > ctx.now:
+        raise RefusedError(f"--at {stamp(moment)} is in the future (now is {stamp(ctx.now)})")
+    if after is not None and moment < after:
+        raise RefusedError(f"{stamp(moment)} is before the record's last event ({stamp(after)})")
+    return moment
+
+
+# --- patrol records ---------------------------------------------------------------------------
+
+def add_patrol(ctx: Context, area: str, problems: list[str], skipped: list[str], at: dt.datetime | None) -> str:
+    store = ctx.store
+    area = workflow.need_text(area, "--area")
+    moment = _moment(ctx, at)
+    items = store.config.patrol_checklist or DEFAULT_CHECKLIST
+    results = checklist(tuple(items), problems, skipped)
+    with store.locked():
+        patrol_id = store.new_id(moment, PATROLS)
+        first = workflow.event("patrol", moment, ctx.actor.id)
+        node = {"id": patrol_id, "area": area, "patrolled_at": stamp(moment), "patroller": ctx.actor.id,
+                "checklist": results, "history": [first]}
+        path = store.path_of(patrol_id, PATROLS)
+        bad = sum(1 for r in results if r["result"] == "problem")
+        commit = message(f"patrol add {patrol_id}: {area}, {bad} checklist problem{'s' if bad != 1 else ''}",
+                         ctx.actor, first["at"], "patrol-add", [patrol_id])
+        store.write({path: yamlio.dumps(ordered_node(node, PATROL_KEYS))}, commit, ctx.actor, first["at"])
+    return patrol_id
+
+
+def _change_patrol(ctx: Context, ref: str, at: dt.datetime | None, make: Any, subject: str) -> Patrol:
+    """Load a patrol under the lock, let `make(patrol, moment)` return events (and extra
+    files to write), append, replay, write and commit."""
+    store = ctx.store
+    with store.locked():
+        record = store.load(ref, PATROLS)
+        patrol: Patrol = record.view
+        moment = _moment(ctx, at, patrol.last_event_at)
+        events, extra = make(patrol, moment)
+        history = record.raw["history"]
+        for ev in events:
+            history.append(ev)
+        try:
+            findings = replay_patrol(plain(history))
+        except Exception as exc:  # a ReplayError: the rules in the make function should have refused
+            raise RefusedError(f"refused: {exc}") from None
+        put_fields(record.raw, {"findings": findings or None}, PATROL_KEYS)
+        changes: dict[Path, str | None] = {record.path: yamlio.dumps(record.raw), **extra}
+        records = [patrol.id] + [p.stem for p in extra]
+        store.write(changes, message(subject.format(id=patrol.id), ctx.actor, events[0]["at"], "patrol", records),
+                    ctx.actor, events[0]["at"])
+    return store.load(patrol.id, PATROLS).view
+
+
+def add_finding(ctx: Context, ref: str, category: str, place: str, description: str, settled: str | None,
+                at: dt.datetime | None) -> int:
+    number: list[int] = []
+
+    def make(patrol: Patrol, moment: dt.datetime) -> tuple[list[dict[str, Any]], dict[Path, str]]:
+        no = len(patrol.findings) + 1
+        number.append(no)
+        due = None if settled else stamp(ctx.store.config.calendar.add_calendar_days(moment, FIX_DAYS))
+        return [workflow.event("finding", moment, ctx.actor.id, no=no, category=category,
+                               place=workflow.need_text(place, "--place"),
+                               description=workflow.need_text(description, "--description"),
+                               settled=(settled or "").strip() or None, due=due)], {}
+
+    _change_patrol(ctx, ref, at, make, "patrol finding {id}")
+    return number[0]
+
+
+def route_finding(ctx: Context, ref: str, no: int, to: str, department: str | None,
+                  at: dt.datetime | None) -> str | None:
+    """Route a finding: a repair opens a repair case linked to the patrol record."""
+    opened: list[str] = []
+
+    def make(patrol: Patrol, moment: dt.datetime) -> tuple[list[dict[str, Any]], dict[Path, str]]:
+        finding = patrol.finding(no)
+        if finding["status"] != "open" or finding.get("route"):
+            raise RefusedError(f"finding {no} of {patrol.id} is {finding.get('route') or finding['status']} already")
+        extra: dict[Path, str] = {}
+        case_id = None
+        if to == "department" and not (department or "").strip():
+            raise RefusedError("--department is needed to route a finding to another department")
+        if to == "repair":
+            intake = {"channel": "patrol", "summary": f"{patrol.fields['area']} {finding['place']}：{finding['description']}",
+                      "customer": {"address": f"{patrol.fields['area']} {finding['place']}"}}
+            made = new_case(ctx, "repair", intake, None, moment)
+            # the new case links back to the patrol record
+            text = made.text.replace("history:\n", f"links:\n- {patrol.id}\nhistory:\n", 1)
+            node = yamlio.loads(text, str(made.path))
+            node["history"].append(workflow.event("link", moment, ctx.actor.id, to=patrol.id))
+            extra[made.path] = yamlio.dumps(node)
+            case_id = made.id
+            opened.append(made.id)
+        return [workflow.event("route", moment, ctx.actor.id, no=no, to=to,
+                               department=(department or "").strip() or None, case=case_id)], extra
+
+    _change_patrol(ctx, ref, at, make, "patrol route {id}: finding " + f"{no} to {to}")
+    return opened[0] if opened else None
+
+
+def extend_finding(ctx: Context, ref: str, no: int, until: dt.date, reason: str, at: dt.datetime | None) -> None:
+    if ctx.actor.role not in MANAGER_ROLES:
+        raise RefusedError(f"only a manager ({', '.join(MANAGER_ROLES)}) may extend a finding's 7 days; "
+                           f"{ctx.actor.id} is {ctx.actor.role or 'not a declared user'}")
+
+    def make(patrol: Patrol, moment: dt.datetime) -> tuple[list[dict[str, Any]], dict[Path, str]]:
+        finding = patrol.finding(no)
+        if finding["status"] != "open":
+            raise RefusedError(f"finding {no} of {patrol.id} is {finding['status']}; only open findings are extended")
+        cal = ctx.store.config.calendar
+        new_due = dt.datetime.combine(until, cal.closes, tzinfo=cal.tz)
+        if finding.get("due") and new_due <= dt.datetime.fromisoformat(finding["due"]):
+            raise RefusedError(f"--until {until} does not extend the due time {finding['due']}")
+        return [workflow.event("extend", moment, ctx.actor.id, no=no, due=stamp(new_due),
+                               reason=workflow.need_text(reason, "--reason"))], {}
+
+    _change_patrol(ctx, ref, at, make, "patrol extend {id}: finding " + f"{no} until {until}")
+
+
+def settle_step(ctx: Context, ref: str, no: int, action: str, note_text: str | None, at: dt.datetime | None) -> None:
+    """`fixed` (by whoever fixed it) or `verified` (on site, by someone else)."""
+
+    def make(patrol: Patrol, moment: dt.datetime) -> tuple[list[dict[str, Any]], dict[Path, str]]:
+        finding = patrol.finding(no)
+        wanted = "open" if action == "fixed" else "fixed"
+        if finding["status"] != wanted:
+            raise RefusedError(f"finding {no} of {patrol.id} is {finding['status']}; {action} needs it {wanted}")
+        if action == "verified" and finding.get("fixed_by") == ctx.actor.id:
+            raise RefusedError(f"{ctx.actor.id} fixed finding {no}; someone else must verify it on site")
+        return [workflow.event(action, moment, ctx.actor.id, no=no, note=(note_text or "").strip() or None)], {}
+
+    _change_patrol(ctx, ref, at, make, f"patrol {action} " + "{id}: finding " + str(no))
+
+
+# --- monthly summaries -------------------------------------------------------------------------
+
+def summary_path(store: Store, month: str) -> Path:
+    return store.root / SUMMARY_DIR / f"patrol-{month}.yaml"
+
+
+def summarized_months(store: Store) -> frozenset[str]:
+    folder = store.root / SUMMARY_DIR
+    if not folder.is_dir():
+        return frozenset()
+    return frozenset(p.stem.removeprefix("patrol-") for p in folder.glob("patrol-*.yaml"))
+
+
+def month_patrols(store: Store, month: str) -> list[Patrol]:
+    tz = store.config.tz
+    return [r.view for r in store.iter_records(PATROLS) if month_of(r.view.patrolled_at, tz) == month]
+
+
+def summarize(store: Store, month: str) -> dict[str, Any]:
+    """The month's figures: patrols and findings by category and by area, still-open findings."""
+    patrols = month_patrols(store, month)
+    by_category: dict[str, int] = {}
+    by_area: dict[str, dict[str, int]] = {}
+    still_open = []
+    for patrol in patrols:
+        area = by_area.setdefault(patrol.fields["area"], {"patrols": 0, "findings": 0})
+        area["patrols"] += 1
+        for finding in patrol.findings:
+            by_category[finding["category"]] = by_category.get(finding["category"], 0) + 1
+            area["findings"] += 1
+            if finding["status"] in ("open", "fixed"):
+                still_open.append({"record": patrol.id, "no": finding["no"], "status": finding["status"],
+                                   "category": finding["category"], "place": finding["place"],
+                                   "due": finding.get("due")})
+    return {
+        "month": month,
+        "patrols": len(patrols),
+        "findings": sum(by_category.values()),
+        "by_category": dict(sorted(by_category.items())),
+        "by_area": dict(sorted(by_area.items())),
+        "open_findings": still_open,
+        "records": [p.id for p in sorted(patrols, key=lambda p: p.id)],
+    }
+
+
+def write_summary(ctx: Context, month: str) -> tuple[Path, dict[str, Any]]:
+    """Cut the month off: refused before it has ended (office time) or twice."""
+    store = ctx.store
+    start = cut_off(month)
+    if ctx.now.astimezone(store.config.tz).date() < start:
+        raise RefusedError(f"{month} has not ended yet (office time); its summary can be made from {start}")
+    with store.locked():
+        path = summary_path(store, month)
+        if path.exists():
+            raise RefusedError(f"{month} is already cut off: {store.shown(path)}")
+        figures = summarize(store, month)
+        node = {"summary": "patrol", **figures, "made_at": stamp(ctx.now), "made_by": ctx.actor.id}
+        store.write({path: yamlio.dumps(ordered_node(node, tuple(node)))},
+                    message(f"patrol summary {month}: {figures['patrols']} patrols, {figures['findings']} findings",
+                            ctx.actor, stamp(ctx.now), "patrol-summary", figures["records"]),
+                    ctx.actor, stamp(ctx.now))
+    return path, figures
+
+
+# --- holds ---------------------------------------------------------------------------------------
+
+def new_hold(ctx: Context, records: list[str], reason: str, moment: dt.datetime, case: str | None = None) -> tuple[str, Path, str]:
+    """A hold's file (call under the lock)."""
+    store = ctx.store
+    hold_id = store.new_id(moment, HOLDS)
+    first = workflow.event("hold", moment, ctx.actor.id, records=records, reason=reason, case=case)
+    node = {"id": hold_id, "status": "active", "records": records, "reason": reason, "case": case, "history": [first]}
+    return hold_id, store.path_of(hold_id, HOLDS), yamlio.dumps(ordered_node(node, HOLD_KEYS))
+
+
+def add_hold(ctx: Context, refs: list[str], reason: str, at: dt.datetime | None) -> str:
+    store = ctx.store
+    reason = workflow.need_text(reason, "--reason")
+    records = list(dict.fromkeys(store.resolve_any(ref, exclude=(HOLDS,)) for ref in refs))
+    moment = _moment(ctx, at)
+    with store.locked():
+        hold_id, path, text = new_hold(ctx, records, reason, moment)
+        store.write({path: text}, message(f"hold {hold_id}: {', '.join(records)}", ctx.actor, stamp(moment), "hold",
+                                          [hold_id, *records]), ctx.actor, stamp(moment))
+    return hold_id
+
+
+def release_hold(ctx: Context, ref: str, reason: str, at: dt.datetime | None) -> Record:
+    store = ctx.store
+    reason = workflow.need_text(reason, "--reason")
+    with store.locked():
+        record = store.load(ref, HOLDS)
+        if not record.view.active:
+            raise RefusedError(f"{record.view.id} is released already")
+        moment = _moment(ctx, at, dt.datetime.fromisoformat(record.raw["history"][-1]["at"]))
+        record.raw["history"].append(workflow.event("release", moment, ctx.actor.id, reason=reason))
+        put_fields(record.raw, {"status": replay_hold(plain(record.raw["history"]))}, HOLD_KEYS)
+        store.write({record.path: yamlio.dumps(record.raw)},
+                    message(f"hold release {record.view.id}", ctx.actor, stamp(moment), "hold-release",
+                            [record.view.id, *record.view.records]), ctx.actor, stamp(moment))
+    return store.load(record.view.id, HOLDS)
+
+
+def legal_holds(ctx: Context, case: dict[str, Any], moment: dt.datetime) -> dict[Path, str]:
+    """A case at legal holds the patrol records it links (a new hold for any not yet held by it)."""
+    if case.get("level") != "legal":
+        return {}
+    linked = [r for r in case.get("links") or [] if PATROLS.pattern.match(r)]
+    if not linked:
+        return {}
+    store = ctx.store
+    held = {r for h in store.iter_records(HOLDS, []) if h.view.active and h.view.fields.get("case") == case["id"]
+            for r in h.view.records}
+    missing = [r for r in linked if r not in held]
+    if not missing:
+        return {}
+    reason = f"case {case['id']} is with legal (法务中心)"
+    _, path, text = new_hold(ctx, missing, reason, moment, case=case["id"])
+    return {path: text}
+
+
+# --- the retention plan and disposal ---------------------------------------------------------------
+
+def retention_months(store: Store) -> int:
+    """The policy, never below the regulation's two years (check reports a shorter one)."""
+    return max(store.config.patrol_retention_months, MINIMUM_MONTHS)
+
+
+def facts(store: Store) -> Facts:
+    holds: dict[str, list[str]] = {}
+    for record in store.iter_records(HOLDS, []):
+        if record.view.active:
+            for target in record.view.records:
+                holds.setdefault(target, []).append(f"{record.view.id} ({record.view.fields['reason']})")
+    open_links: dict[str, list[str]] = {}
+    for record in store.iter_cases([]):
+        if record.case.status == "open":
+            for target in record.case.get("links") or []:
+                open_links.setdefault(target, []).append(record.case.id)
+    return Facts(summarized_months(store), holds, open_links)
+
+
+def retention_plan(store: Store, now: dt.datetime) -> Plan:
+    patrols = [(r.view.id, r.view.patrolled_at) for r in store.iter_records(PATROLS, [])]
+    return plan(patrols, facts(store), retention_months(store), now, store.config.tz)
+
+
+def register_text(store: Store, entries: list[dict[str, Any]]) -> str:
+    path = store.root / REGISTER_PATH
+    if path.exists():
+        node = yamlio.load_file(path, store.shown(path))
+    else:
+        node = yamlio.loads("# 销毁清册 (disposal register): every record disposed of under the retention rule.\n"
+                            "# Append-only; never disposed of itself.\nregister: disposal\nentries: []\n", REGISTER_PATH)
+    for entry in entries:
+        node["entries"].append(entry)
+    return yamlio.dumps(node)
+
+
+def register_entries(store: Store) -> list[dict[str, Any]]:
+    path = store.root / REGISTER_PATH
+    if not path.exists():
+        return []
+    return plain(yamlio.load_file(path, store.shown(path)).get("entries") or [])
+
+
+def apply_disposal(ctx: Context, approved_by: str) -> list[dict[str, Any]]:
+    """Re-check the plan now and dispose of exactly the disposable records, in one commit."""
+    store = ctx.store
+    check_user(store, approved_by)
+    approver = store.config.user(approved_by)
+    if store.config.users and approver is not None and approver.role not in ("cs-director", "center-director", "admin", "supervisor"):
+        raise RefusedError(f"{approved_by} ({approver.role}) cannot approve a disposal; a director, supervisor or admin must")
+    with store.locked():
+        current = retention_plan(store, ctx.now)
+        if not current.disposable:
+            return []
+        months = retention_months(store)
+        changes: dict[Path, str | None] = {}
+        entries = []
+        for item in current.disposable:
+            path = store.path_of(item.id, PATROLS)
+            text = path.read_text(encoding="utf-8")
+            start = cut_off(item.period)
+            entries.append({
+                "record": item.id,
+                "kind": "patrol",
+                "period": item.period,
+                "required_retention_months": months,
+                "cut_off": start.isoformat(),
+                "disposable_on": disposable_on(item.period, months).isoformat(),
+                "kept_days": (ctx.now.astimezone(store.config.tz).date() - start).days,
+                "sha256": sha256(text),
+                "approved_by": approved_by,
+                "disposed_by": ctx.actor.id,
+                "disposed_at": stamp(ctx.now),
+            })
+            changes[path] = None
+        changes[store.root / REGISTER_PATH] = register_text(store, entries)
+        ids = [e["record"] for e in entries]
+        store.write(changes, message(f"retention: dispose of {len(ids)} patrol record{'s' if len(ids) != 1 else ''}"
+                                     f" (approved by {approved_by})", ctx.actor, stamp(ctx.now), "dispose", ids),
+                    ctx.actor, stamp(ctx.now))
+    return entries
+

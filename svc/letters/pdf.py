@@ -1,0 +1,256 @@
+"""The PDF renderer (reportlab), imported only when a PDF is made.
+
+Page: A4 with the margins of GB/T 9704-2012 (top 37 mm, bottom 35 mm, left 28 mm,
+right 26 mm). Letters use its sizes: title 22 pt, body 16 pt on a grid of 22 lines of
+28 characters; forms set their tables in 12 pt, and a table's header rows repeat on
+every page. Text is laid out by `svc.letters.linebreak` (Chinese line-breaking rules)
+and drawn as plain text runs: no markup is ever parsed, so customer text prints as
+typed. Every font is an embedded TrueType subset; the document is byte-for-byte
+reproducible (reportlab's invariant mode), so a register's sha256 can be checked.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from svc.letters.blocks import Block, Document, Table, Text
+from svc.letters.fonts import Font, reportlab_font
+from svc.letters.linebreak import Line, break_lines
+from svc.letters.words import word
+
+MM = 72.0 / 25.4
+PAGE_W, PAGE_H = 210 * MM, 297 * MM
+TOP, BOTTOM, LEFT, RIGHT = 37 * MM, 35 * MM, 28 * MM, 26 * MM
+FRAME_W = PAGE_W - LEFT - RIGHT  # 156 mm
+FRAME_H = PAGE_H - TOP - BOTTOM  # 225 mm
+ASCENT = 0.88  # where the baseline sits in a CJK em box (top 0.88, bottom -0.12)
+
+
+@dataclass(frozen=True)
+class Style:
+    title_size: float
+    body_size: float
+    leading: float  # body line pitch
+    tracking: float  # extra space after each character of body text (the 28-per-line grid)
+    cell_size: float
+    cell_leading: float
+    gap: float  # the height of an empty line in the template
+
+
+LETTER = Style(22, 16, FRAME_H / 22, FRAME_W / 28 - 16, 14, 20, FRAME_H / 22)
+FORM = Style(22, 12, 20, 0, 12, 17, 10)
+
+
+class _Metrics:
+    """Character widths of one font at one size, cached (layout measures every character)."""
+
+    def __init__(self, font: Any, size: float, tracking: float) -> None:
+        self.face = font.face
+        self.scale = size / 1000.0
+        self.tracking = tracking
+        self.cache: dict[str, float] = {}
+
+    def __call__(self, text: str) -> float:
+        total = 0.0
+        cache = self.cache
+        for char in text:
+            width = cache.get(char)
+            if width is None:
+                width = self.face.charWidths.get(ord(char), self.face.defaultWidth) * self.scale + self.tracking
+                cache[char] = width
+            total += width
+        return total
+
+
+_metrics: dict[tuple[str, float, float], _Metrics] = {}
+
+
+def metrics(font: Any, size: float, tracking: float) -> _Metrics:
+    key = (font.fontName, size, tracking)
+    found = _metrics.get(key)
+    if found is None:
+        found = _metrics[key] = _Metrics(font, size, tracking)
+    return found
+
+
+def render_pdf(document: Document, body: Font, title: Font) -> bytes:
+    from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Spacer
+    from reportlab.platypus import Table as RLTable
+    from reportlab.platypus import TableStyle
+
+    class _Template(BaseDocTemplate):  # type: ignore[misc]
+        def build(self, flowables: list[Any], on_page: Any, on_page_end: Any) -> None:  # type: ignore[override]
+            frame = Frame(LEFT, BOTTOM, FRAME_W, FRAME_H, leftPadding=0, rightPadding=0, topPadding=0,
+                          bottomPadding=0, id="text")
+            self.addPageTemplates([PageTemplate("page", [frame], onPage=on_page, onPageEnd=on_page_end)])
+            super().build(flowables)
+
+    body_font = reportlab_font(body)
+    title_font = reportlab_font(title)
+    style = LETTER if document.style == "letter" else FORM
+    zh = document.lang == "zh"
+
+    class TextFlow(Flowable):  # type: ignore[misc]
+        """Lines of one font and size, broken by our Chinese rules, split across pages."""
+
+        def __init__(self, text: str, font: Any, size: float, leading: float, tracking: float, align: str,
+                     indent: float = 0.0, lines: list[Line] | None = None, space_before: float = 0.0,
+                     space_after: float = 0.0) -> None:
+            super().__init__()
+            self.text = text.replace("\t", " ")
+            self.font = font
+            self.size = size
+            self.leading = leading
+            self.tracking = tracking
+            self.align = align
+            self.indent = indent
+            self.lines = lines
+            self.spaceBefore = space_before
+            self.spaceAfter = space_after
+            self._width = 0.0
+
+        def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+            if self.lines is None or self._width != avail_width:
+                measure = metrics(self.font, self.size, self.tracking)
+                self.lines = break_lines(self.text, measure, avail_width, self.indent)
+                self._width = avail_width
+            self.width = avail_width
+            self.height = len(self.lines) * self.leading
+            return self.width, self.height
+
+        def split(self, avail_width: float, avail_height: float) -> list[Any]:
+            self.wrap(avail_width, avail_height)
+            assert self.lines is not None
+            fit = int((avail_height + 0.01) // self.leading)
+            if fit < 1 or fit >= len(self.lines):
+                return [] if fit < 1 else [self]
+            first = TextFlow(self.text, self.font, self.size, self.leading, self.tracking, self.align,
+                             self.indent, self.lines[:fit], self.spaceBefore, 0.0)
+            rest = TextFlow(self.text, self.font, self.size, self.leading, self.tracking, self.align,
+                            0.0, self.lines[fit:], 0.0, self.spaceAfter)
+            first._width = rest._width = avail_width
+            return [first, rest]
+
+        def draw(self) -> None:
+            assert self.lines is not None
+            canvas = self.canv
+            text = canvas.beginText()
+            text.setFont(self.font.fontName, self.size)
+            offset = (self.leading - self.size) / 2 + ASCENT * self.size
+            for i, line in enumerate(self.lines):
+                visible = line.width - self.tracking  # no spacing after the last character
+                spacing = self.tracking
+                x = line.indent
+                if self.align == "center":
+                    x = (self.width - visible) / 2
+                elif self.align == "right":
+                    x = self.width - visible
+                elif self.align == "justify" and line.justify and len(line.text) > 1 and zh:
+                    spacing += (self.width - line.indent - visible) / (len(line.text) - 1)
+                text.setTextOrigin(x, self.height - i * self.leading - offset)
+                text.setCharSpace(spacing)
+                text.textOut(line.text)
+            canvas.drawText(text)
+
+    def flow(block_text: Text, align: str, *, font: Any = body_font, size: float = style.body_size,
+             leading: float = style.leading, tracking: float = style.tracking, indent: float = 0.0,
+             before: float = 0.0, after: float = 0.0) -> Any:
+        return TextFlow(block_text.plain, font, size, leading, tracking, align, indent, None, before, after)
+
+    story: list[Any] = []
+    indent = 2 * (style.body_size + style.tracking) if zh else 0.0
+    for block in document.blocks:
+        if isinstance(block, Table):
+            story.append(_table(block, style, body_font, TextFlow, RLTable, TableStyle))
+            continue
+        assert isinstance(block, Block)
+        if block.kind == "space":
+            story.append(Spacer(1, style.gap))
+        elif block.kind == "title":
+            # a title and the blank line under it take two lines of the grid (GB/T 9704)
+            title_leading = style.title_size * 1.5
+            story.append(flow(block.text, "center", font=title_font, size=style.title_size,
+                              leading=title_leading, tracking=0.0, after=max(2 * style.leading - title_leading, 6)))
+        elif block.kind == "heading":
+            story.append(flow(block.text, "left", before=style.leading * 0.25))
+        elif block.kind in ("center", "right", "left"):
+            story.append(flow(block.text, block.kind))
+        else:
+            story.append(flow(block.text, "justify", indent=indent,
+                              after=0.0 if document.style == "letter" else style.leading * 0.25))
+
+    page_word = word(document.lang, "page", n="{n}")
+    mark = word(document.lang, "draft-mark")
+    banner = word(document.lang, "draft-banner")
+
+    def underlay(canvas: Any, doc: Any) -> None:
+        """Drawn before a page's text: the draft mark, beneath everything."""
+        if not document.draft:
+            return
+        canvas.saveState()
+        if document.draft:
+            canvas.setFillColorRGB(0.85, 0.85, 0.85)
+            canvas.setFont(body_font.fontName, 110)
+            canvas.translate(PAGE_W / 2, PAGE_H / 2)
+            canvas.rotate(35)
+            canvas.drawCentredString(0, -40, mark)
+            canvas.rotate(-35)
+            canvas.translate(-PAGE_W / 2, -PAGE_H / 2)
+            canvas.setFillColorRGB(0.75, 0.0, 0.0)
+            canvas.setFont(body_font.fontName, 12)
+            canvas.drawCentredString(PAGE_W / 2, PAGE_H - TOP / 2, banner)
+        canvas.restoreState()
+
+    def page_number(canvas: Any, doc: Any) -> None:
+        """Drawn after a page's text (so text extraction reads it last)."""
+        canvas.saveState()
+        canvas.setFillColorRGB(0, 0, 0)
+        canvas.setFont(body_font.fontName, 14)
+        canvas.drawCentredString(PAGE_W / 2, BOTTOM - 7 * MM - 14 * ASCENT, page_word.format(n=doc.page))
+        canvas.restoreState()
+
+    out = io.BytesIO()
+    doc = _Template(
+        out, pagesize=(PAGE_W, PAGE_H), leftMargin=LEFT, rightMargin=RIGHT, topMargin=TOP, bottomMargin=BOTTOM,
+        title=document.title, author=document.author, subject=document.template, creator="svc",
+        lang="zh-CN" if zh else "en", invariant=1, initialFontName=body_font.fontName,
+        initialFontSize=style.body_size,
+    )
+    doc.build(story, underlay, page_number)
+    return out.getvalue()
+
+
+def _table(block: Table, style: Style, font: Any, text_flow: Any, rl_table: Any, table_style: Any) -> Any:
+    pad = 4.0
+    widths = [FRAME_W * w for w in block.widths]
+
+    def cell(content: Text, align: str) -> Any:
+        return text_flow(content.plain, font, style.cell_size, style.cell_leading, 0.0, align)
+
+    data: list[list[Any]] = []
+    commands: list[tuple[Any, ...]] = [
+        ("GRID", (0, 0), (-1, -1), 0.6, (0, 0, 0)),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LEFTPADDING", (0, 0), (-1, -1), pad),
+        ("RIGHTPADDING", (0, 0), (-1, -1), pad),
+        ("TOPPADDING", (0, 0), (-1, -1), pad),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), pad),
+    ]
+    header = block.header
+    for index, row in enumerate((*block.header, *block.rows)):
+        line: list[Any] = [""] * len(block.widths)
+        for first, span in block.spans(index):
+            align = "center" if index < len(header) else block.aligns[first]
+            line[first] = cell(row[first], "justify" if align == "left" else align)
+            if span > 1:
+                commands.append(("SPAN", (first, index), (first + span - 1, index)))
+        data.append(line)
+    if not data:
+        return rl_table([[""]], colWidths=[FRAME_W])
+    if header:
+        commands.append(("BACKGROUND", (0, 0), (-1, len(header) - 1), (0.9, 0.9, 0.9)))
+    table = rl_table(data, colWidths=widths, repeatRows=len(header), style=table_style(commands),
+                     spaceBefore=4, spaceAfter=8, hAlign="CENTER")
+    return table
