@@ -30,6 +30,8 @@ users:
   zhaomin: {name: 赵敏, role: center-director}
   sunlv: {name: 孙律, role: legal}
   zhouxing: {name: 周行, role: admin}
+  gaoming: {name: 高明, role: supervisor}
+  liqiang: {name: 李强, role: inspector}
 branches:
   chaoyang: {name: 朝阳分公司, manager: 赵刚, phone: 010-65123456}
   haidian: {name: 海淀分公司, manager: 钱伟, phone: 010-82345678}
@@ -192,6 +194,38 @@ def build(root: Path) -> None:
         "--phone", "13820304050", "--address", "海淀区五道口华清嘉园15-1203", "--branch", "haidian",
         "--designer", "周婷", "--foreman", "王师傅", "--assign", "lina",
         "--contract-signed", "2026-11-15", "--start", "2026-11-25", "--completion", "2027-02-28")
+
+    # 16. Building patrols (巡查) since 2024: two a month at the property the office manages,
+    # each ended month cut off by its summary. The oldest are past their two years.
+    months = ["2024-09", "2024-10", "2024-11", "2025-06", "2026-09", "2026-10", "2026-11"]
+    patrols: dict[str, list[str]] = {}
+    for month in months:
+        first = svc(f"{month}-03T09:00:00+08:00", "liqiang", "patrol", "add", "--area", "望京花园3号楼")
+        second = svc(f"{month}-18T15:30:00+08:00", "liqiang", "patrol", "add", "--area", "望京花园地下车库",
+                     "--problem", "停车场", "--skip", "空置房")
+        svc(f"{month}-18T15:40:00+08:00", "liqiang", "patrol", "finding", second, "--category", "facilities",
+            "--place", "B2层12号车位", "--description", "照明灯不亮")
+        svc(f"{month}-18T15:45:00+08:00", "liqiang", "patrol", "finding", second, "--category", "cleanliness",
+            "--place", "B1层坡道", "--description", "地面油污", "--settled", "已通知保洁当场清理")
+        if month != "2026-11":
+            svc(f"{month}-19T10:00:00+08:00", "gaoming", "patrol", "route", second, "1", "--to", "department",
+                "--department", "工程部")
+            svc(f"{month}-21T16:00:00+08:00", "liqiang", "patrol", "fixed", second, "1", "--note", "已更换灯管")
+            svc(f"{month}-22T09:30:00+08:00", "gaoming", "patrol", "verified", second, "1", "--note", "现场复查合格")
+        patrols[month] = [first, second]
+    # A stairwell finding routed to the repair procedure: the repair case links the record.
+    stair = svc("2026-10-10T20:10:00+08:00", "liqiang", "patrol", "add", "--area", "望京花园5号楼", "--problem", "楼梯间")
+    svc("2026-10-10T20:15:00+08:00", "liqiang", "patrol", "finding", stair, "--category", "fire",
+        "--place", "2单元6层", "--description", "灭火器压力不足")
+    svc("2026-10-11T09:00:00+08:00", "gaoming", "patrol", "route", stair, "1", "--to", "repair")
+    svc("2026-10-16T09:00:00+08:00", "gaoming", "patrol", "extend", stair, "1", "--until", "2026-10-24",
+        "--reason", "灭火器需厂家统一检测充装")
+    for month, end in (("2024-09", "2024-10-01"), ("2024-10", "2024-11-01"), ("2024-11", "2024-12-01"),
+                       ("2025-06", "2025-07-01"), ("2026-09", "2026-10-01"), ("2026-10", "2026-11-01")):
+        svc(f"{end}T09:00:00+08:00", "zhouxing", "patrol", "summary", "--month", month)
+    # An owner's lawsuit over the car park: its October 2024 records are kept as evidence.
+    svc("2026-10-15T11:00:00+08:00", "zhaomin", "hold", "add", patrols["2024-10"][1],
+        "--reason", "业主车辆损坏诉讼，车库巡查记录证据保全")
 
 
 if __name__ == "__main__":
