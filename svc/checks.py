@@ -302,42 +302,68 @@ def check_links(store: Store, records: list[Record]) -> list[Problem]:
 
 
 def check_since(store: Store, rev: str) -> list[Problem]:
-    """Records must not be altered (记录不得涂改): since `rev`, events may only be appended."""
+    """Records must not be altered (记录不得涂改): since `rev`, events may only be appended,
+    intake facts stay as they were, no record file is deleted (but for patrol records
+    disposed of through the register), and the register only grows."""
     if store.git is None:
         from svc.errors import SvcError
 
         raise SvcError("--since needs a git store (this store has no .git)")
     commit = store.git.verify_rev(rev)
+    disposed = {e["record"] for e in register_entries(store)}
     problems: list[Problem] = []
-    for rel in store.git.files_at(commit, CASES.folder):
-        if not rel.endswith(".yaml"):
-            continue
-        path = store.root / rel
-        shown = store.shown(path)
-        if not path.exists():
-            problems.append(Problem(shown, None, f"case file deleted since {rev}"))
-            continue
-        old_text = store.git.show(commit, rel)
-        try:
-            old = yamlio.loads(old_text or "", f"{rel}@{rev}")
-            new = yamlio.load_file(path, shown)
-        except Exception:  # unreadable files are reported by the other checks
-            continue
-        if not isinstance(old, dict) or not isinstance(new, dict):
-            continue
-        old_history = plain(old.get("history") or [])
-        new_raw_history = new.get("history") or []
-        new_history = plain(new_raw_history)
-        for i, old_event in enumerate(old_history):
-            if i >= len(new_history):
-                problems.append(Problem(shown, line_of(new, "history"),
-                                        f"history[{i + 1}] ({old_event.get('action')} at {old_event.get('at')}) removed since {rev}"))
+    for kind in KINDS:
+        for rel in store.git.files_at(commit, kind.folder):
+            if not rel.endswith(".yaml"):
                 continue
-            if new_history[i] != old_event:
-                problems.append(Problem(shown, line_of(new_raw_history, i),
-                                        f"history[{i + 1}] ({old_event.get('action')} at {old_event.get('at')}) changed since {rev}"))
-        for key in ("id", "kind", "opened_at", *INTAKE_KEYS):
-            if plain(old.get(key)) != plain(new.get(key)):
-                problems.append(Problem(shown, line_of(new, key) if key in new else None,
-                                        f"{key} changed since {rev} (intake facts are never rewritten)"))
+            path = store.root / rel
+            shown = store.shown(path)
+            if not path.exists():
+                if not (kind is PATROLS and path.stem in disposed):
+                    problems.append(Problem(shown, None, f"{kind.name} file deleted since {rev}"))
+                continue
+            old, new = _versions(store, commit, rel, path)
+            if old is None or new is None:
+                continue  # unreadable files are reported by the other checks
+            problems += _appended_only(shown, old, new, "history", rev)
+            if kind is CASES:
+                for key in ("id", "kind", "opened_at", *INTAKE_KEYS):
+                    if plain(old.get(key)) != plain(new.get(key)):
+                        problems.append(Problem(shown, line_of(new, key) if key in new else None,
+                                                f"{key} changed since {rev} (intake facts are never rewritten)"))
+    register = store.root / REGISTER_PATH
+    if store.git.show(commit, REGISTER_PATH) is not None:
+        if not register.exists():
+            problems.append(Problem(store.shown(register), None, f"the disposal register was deleted since {rev}"))
+        else:
+            old, new = _versions(store, commit, REGISTER_PATH, register)
+            if old is not None and new is not None:
+                problems += _appended_only(store.shown(register), old, new, "entries", rev)
+    return problems
+
+
+def _versions(store: Store, commit: str, rel: str, path: Path) -> tuple[Any, Any]:
+    assert store.git is not None
+    try:
+        old = yamlio.loads(store.git.show(commit, rel) or "", f"{rel}@{commit[:10]}")
+        new = yamlio.load_file(path, store.shown(path))
+    except RecordError:
+        return None, None
+    return (old if isinstance(old, dict) else None), (new if isinstance(new, dict) else None)
+
+
+def _appended_only(shown: str, old: Any, new: Any, key: str, rev: str) -> list[Problem]:
+    """Every item of old[key] is still there, unchanged, at the same place in new[key]."""
+    problems = []
+    before = plain(old.get(key) or [])
+    raw_after = new.get(key) or []
+    after = plain(raw_after)
+    for i, item in enumerate(before):
+        what = f"{key}[{i + 1}]"
+        if isinstance(item, dict) and "action" in item:
+            what += f" ({item.get('action')} at {item.get('at')})"
+        if i >= len(after):
+            problems.append(Problem(shown, line_of(new, key), f"{what} removed since {rev}"))
+        elif after[i] != item:
+            problems.append(Problem(shown, line_of(raw_after, i), f"{what} changed since {rev}"))
     return problems
