@@ -49,7 +49,7 @@ GITIGNORE = (
     "# svc's per-clone files: lock, desk, index (never committed)\n.svc/\n"
     "# a write killed before its rename leaves a hidden temp file; it is never a record\n.*.tmp\n"
 )
-GITATTRIBUTES = "*.yaml text eol=lf\n"
+GITATTRIBUTES = "*.yaml text eol=lf merge=svc\n"
 
 
 def init_store(path: Path, office: str, name: str | None, lang: str, timezone: str,
@@ -76,14 +76,17 @@ def init_store(path: Path, office: str, name: str | None, lang: str, timezone: s
     yamlio.write_atomic(path / ".gitignore", GITIGNORE)
     yamlio.write_atomic(path / ".gitattributes", GITATTRIBUTES)
     (path / "cases" / ".keep").touch()
-    if desk:
-        yamlio.write_atomic(path / LOCAL_DIR / "desk", desk.upper() + "\n")
+    # The first clone's desk letter; every other clone picks its own with svc setup --desk.
+    yamlio.write_atomic(path / LOCAL_DIR / "desk", (desk or "A").upper() + "\n")
     if use_git:
         git = Git(path)
         if not Git.present(path):
             git.init()
         git.commit([CONFIG_NAME, ".gitignore", ".gitattributes", "cases/.keep"],
                    f"init store {office}\n\nSvc-Action: init\n", ("svc", f"svc@{office.lower()}.invalid"))
+        from svc import sync
+
+        sync.setup(Store(path, parse_config(yamlio.loads(text, CONFIG_NAME), CONFIG_NAME)), None)
     return path
 
 
@@ -345,6 +348,9 @@ def record_visit(ctx: Context, project_ref: str, outcome: str, summary: str | No
     with store.locked():
         record = store.load(project_ref, PROJECTS)
         project = record.view
+        if replay_project(plain(record.raw["history"])).as_fields()["visited"] != (plain(record.raw.get("visited")) or None):
+            raise SvcError(f"{store.shown(record.path)}: visited does not match its history (edited by hand?); "
+                           "run svc check")
         moment = at or ctx.now
         if moment > ctx.now:
             raise RefusedError(f"--at {stamp(moment)} is in the future (now is {stamp(ctx.now)})")

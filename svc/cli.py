@@ -22,6 +22,10 @@ class SvcGroup(click.Group):
         except SvcError as exc:
             click.echo(f"svc: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except BrokenPipeError:  # `svc list | head`: the reader has all it wanted
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(0)
         except KeyboardInterrupt:
             click.echo("svc: interrupted; nothing half-written", err=True)
             ctx.exit(130)
@@ -69,9 +73,9 @@ def cli(ctx: click.Context, store_path: str | None, as_user: str | None, wait: f
 
 
 def _register() -> None:
-    from svc.commands import cases, due, letters, patrols, projects, store
+    from svc.commands import cases, due, history, letters, patrols, projects, store
 
-    for module in (store, cases, due, projects, patrols, letters):
+    for module in (store, cases, due, projects, patrols, letters, history):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -149,7 +149,14 @@ class Store:
         if value is None:
             path = self.root / LOCAL_DIR / "desk"
             source = str(path)
-            value = path.read_text(encoding="utf-8").strip() if path.is_file() else "A"
+            if path.is_file():
+                value = path.read_text(encoding="utf-8").strip()
+            elif self.git is not None and self.git.run("remote", check=False).stdout.strip():
+                # a clone: desk A is the first clone's; two clones on one letter would collide
+                raise SvcError("this clone has no desk letter for new IDs; run: svc setup --desk B "
+                               "(a letter no other clone of the store uses)")
+            else:
+                value = "A"
         value = value.strip().upper()
         if not DESK.match(value):
             raise SvcError(f"{source}: desk {value!r} must be one or two letters, such as A or BK")

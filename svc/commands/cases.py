@@ -9,7 +9,7 @@ import click
 
 from svc import actions, agenda, render, workflow
 from svc.env import Env
-from svc.errors import RefusedError
+from svc.errors import RecordError, RefusedError
 from svc.labels import label
 from svc.model import DIRECTOR_ROLES, KINDS, LEVELS, OUTCOMES, REMEDY_CATEGORIES, REMEDY_TYPES, SEVERITIES, STATUSES
 from svc.options import at_option, format_option, reveal_option
@@ -114,17 +114,19 @@ def open_cmd(env: Env, kind: str, at: str | None, assignee: str | None, severity
 @click.argument("case_id", metavar="ID")
 @format_option("text", "yaml", "json", default="text")
 @reveal_option
+@click.option("--at", "at_rev", metavar="REV|DATE", help="As it was at a git revision, or at the end of a date.")
 @pass_env
-def show_cmd(env: Env, case_id: str, fmt: str, reveal: bool) -> None:
+def show_cmd(env: Env, case_id: str, fmt: str, reveal: bool, at_rev: str | None) -> None:
     """Show one case with its history.
 
     \b
     Example:
       svc show C2611-A001
       svc show A001 --format json     # a unique ending of the ID is enough
+      svc show C2611-A001 --at 2026-11-10   # as it was that day (git store)
     """
     store = env.store()
-    record = store.load(case_id)
+    record = store.load(case_id) if at_rev is None else _record_at(store, case_id, at_rev)
     allowed = _reveal_allowed(env, reveal)
     if fmt == "json":
         click.echo(render.to_json(render.case_json(record.case, allowed)))
@@ -186,6 +188,17 @@ def list_cmd(env: Env, status: str, kind: str | None, severity: str | None, leve
         click.echo(f"svc: {problem}", err=True)
     if problems:
         raise click.exceptions.Exit(1)
+
+
+def _record_at(store: Any, case_id: str, when: str) -> Record:
+    from svc import sync
+
+    path = store.case_path(store.resolve(case_id))
+    text = sync.at_revision(store, path, when)
+    record, problems = store.parse(path, text=text)
+    if record is None:
+        raise RecordError(problems[0].path + f"@{when}", problems[0].line, problems[0].message)
+    return record
 
 
 def _change(env: Env, case_id: str, verb: str, at: str | None, rule: Any) -> None:

@@ -1,0 +1,147 @@
+"""Many clones, one history: the merge driver set-up, svc sync, and reading a record's
+history back out of git (svc log, svc show --at)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from svc import yamlio
+from svc.errors import NotFoundError, SvcError
+from svc.gitrepo import Git, GitError
+from svc.model import plain
+from svc.store import LOCAL_DIR, Store
+
+DRIVER_NAME = "svc"
+ATTRIBUTES = "*.yaml text eol=lf merge=svc\n"
+
+
+def driver_command() -> str:
+    """How git calls us: this very interpreter, so the driver works from any venv."""
+    return f"{shlex.quote(sys.executable)} -m svc merge-file %O %A %B %P"
+
+
+def setup(store: Store, desk: str | None) -> list[str]:
+    """Register the merge driver in this clone's git config (and set its desk letter)."""
+    git = _git(store)
+    done = []
+    git.run("config", f"merge.{DRIVER_NAME}.name", "svc: unite record histories")
+    git.run("config", f"merge.{DRIVER_NAME}.driver", driver_command())
+    done.append("merge driver registered in .git/config")
+    attributes = store.root / ".gitattributes"
+    current = attributes.read_text(encoding="utf-8") if attributes.exists() else ""
+    if "merge=svc" not in current:
+        lines = [line for line in current.splitlines() if not line.startswith("*.yaml")]
+        yamlio.write_atomic(attributes, "\n".join([*lines, ATTRIBUTES.strip()]) + "\n")
+        done.append(".gitattributes: *.yaml merge=svc (commit it)")
+    if desk:
+        from svc.store import DESK
+
+        if not DESK.match(desk.upper()):
+            raise SvcError(f"--desk {desk!r} must be one or two letters, such as B or BK")
+        (store.root / LOCAL_DIR).mkdir(exist_ok=True)
+        yamlio.write_atomic(store.root / LOCAL_DIR / "desk", desk.upper() + "\n")
+        done.append(f"this clone's desk is {desk.upper()}")
+    return done
+
+
+def driver_ready(store: Store) -> str | None:
+    """Why merging records would fail in this clone, or None when it is set up."""
+    git = _git(store)
+    configured = git.run("config", "--get", f"merge.{DRIVER_NAME}.driver", check=False).stdout.strip()
+    attributes = store.root / ".gitattributes"
+    if not configured:
+        return "the svc merge driver is not set up in this clone"
+    if not attributes.exists() or "merge=svc" not in attributes.read_text(encoding="utf-8"):
+        return ".gitattributes does not send *.yaml to the svc merge driver"
+    return None
+
+
+def _git(store: Store) -> Git:
+    if store.git is None:
+        raise SvcError("this store is not a git repository (svc init without --no-git makes one)")
+    return store.git
+
+
+def sync(store: Store, remote: str, branch: str | None, attempts: int = 3) -> list[str]:
+    """Pull (rebasing, through the merge driver) and push, retrying when the remote moved."""
+    git = _git(store)
+    why = driver_ready(store)
+    if why:
+        raise SvcError(f"refusing to sync: {why}; run: svc setup (then commit .gitattributes)")
+    if git.run("status", "--porcelain", "--untracked-files=no", check=False).stdout.strip():
+        raise SvcError("the clone has uncommitted changes to tracked files; commit or restore them first")
+    branch = branch or git.run("rev-parse", "--abbrev-ref", "HEAD").stdout.strip()
+    said = []
+    for attempt in range(1, attempts + 1):
+        pulled = git.run("pull", "--rebase", "--quiet", remote, branch, check=False)
+        if pulled.returncode != 0:
+            git.run("rebase", "--abort", check=False)
+            detail = (pulled.stderr or pulled.stdout).strip().splitlines()
+            raise SvcError(f"pull from {remote} failed: {detail[-1] if detail else pulled.returncode}; nothing changed")
+        pushed = git.run("push", "--quiet", remote, f"HEAD:{branch}", check=False)
+        if pushed.returncode == 0:
+            said.append(f"in sync with {remote}/{branch}" + (f" (after {attempt} tries)" if attempt > 1 else ""))
+            return said
+        time.sleep(0.2 * attempt)
+    raise SvcError(f"push to {remote} kept being rejected after {attempts} tries; run svc sync again")
+
+
+# --- history from git ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LogEntry:
+    commit: str
+    author: str
+    date: str
+    subject: str
+    events: list[dict[str, Any]]
+
+
+def log(store: Store, path: Path) -> list[LogEntry]:
+    """The commits that changed a record, newest first, with the events each added."""
+    git = _git(store)
+    rel = store.rel(path)
+    done = git.run("log", "--format=%H%x1f%an%x1f%aI%x1f%s", "--", rel)
+    rows = [line.split("\x1f") for line in done.stdout.splitlines() if line]
+    texts = git.blobs([f"{row[0]}:{rel}" for row in rows])
+    counts = []
+    for text in texts:
+        node = yamlio.loads_fast(text, rel) if text else None
+        counts.append(plain(node.get("history") or []) if isinstance(node, dict) else [])
+    entries = []
+    for i, row in enumerate(rows):
+        # by identity: a rebased or merged commit may insert events before the newest ones
+        before = {json.dumps(ev, sort_keys=True) for ev in (counts[i + 1] if i + 1 < len(counts) else [])}
+        added = [ev for ev in counts[i] if json.dumps(ev, sort_keys=True) not in before]
+        entries.append(LogEntry(row[0], row[1], row[2], row[3], added))
+    return entries
+
+
+def at_revision(store: Store, path: Path, when: str) -> str:
+    """A record's text as it was at a git revision, or at the end of a date."""
+    git = _git(store)
+    rel = store.rel(path)
+    rev = when
+    if len(when) == 10 and when[4] == "-" and when[7] == "-":  # a date: the last commit that day
+        found = git.run("rev-list", "-1", f"--before={when} 23:59:59", "HEAD", "--", rel).stdout.strip()
+        if not found:
+            raise NotFoundError(f"{path.stem} did not exist yet on {when}")
+        rev = found
+    else:
+        try:
+            rev = git.verify_rev(when)
+        except SvcError:
+            raise SvcError(f"--at {when!r} is neither a git revision nor a date (YYYY-MM-DD)") from None
+    text = git.show(rev, rel)
+    if text is None:
+        raise NotFoundError(f"{path.stem} did not exist at {when}")
+    return text
+
+
+__all__ = ["GitError", "setup", "sync", "log", "at_revision", "driver_ready"]
