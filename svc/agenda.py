@@ -64,7 +64,7 @@ def case_items(case: Case, now: dt.datetime, lang: str) -> list[DueItem]:
         return []
     items = []
     for d in deadlines.states(case.fields):
-        if d.met_at is not None:
+        if d.met_at is not None or d.stopped:
             continue
         items.append(DueItem(case.id, "case", label(lang, f"rule:{d.rule}"), d.rule, d.due, now > d.due,
                              case.get("assignee"), case.level, case.branch, d.basis))

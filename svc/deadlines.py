@@ -34,6 +34,7 @@ class Rule:
     met_by: tuple[str, ...] = ()  # events that meet it (besides `svc met`): "action" or "action:detail"
     pauses: bool = False  # the resolution clock: stopped while the case is deferred
     extendable: bool = False  # a manager may extend it, with a recorded reason
+    on_reopen: bool = False  # a reopened case runs this clock again
 
 
 RULES: dict[str, Rule] = {
@@ -42,12 +43,12 @@ RULES: dict[str, Rule] = {
         # The 3-minute callback frees the hotline: only for complaints that came in by phone.
         Rule("callback-3min", 3, MINUTES, "open", kinds=("complaint",), when="phoned"),
         Rule("respond-24h", 24, HOURS, "open", kinds=("complaint", "repair"),
-             met_by=("follow-up", "repaired", "close")),
+             met_by=("follow-up", "repaired", "close"), on_reopen=True),
         Rule("feedback-24h", 24, HOURS, "notify", met_by=("feedback",)),
         Rule("legal-24h", 24, HOURS, "open", when="authority-or-media", met_by=("escalate:legal",)),
         Rule("engineer-20min", 20, MINUTES, "open", kinds=("repair",)),
         Rule("solve-3wd", 3, WORKING_DAYS, "open", kinds=("complaint", "repair"), severities=("general",),
-             met_by=("repaired", "close"), pauses=True),
+             met_by=("repaired", "close"), pauses=True, on_reopen=True),
         Rule("revisit-3d", 3, DAYS, "repaired", met_by=("follow-up",)),
         # Patrol findings (巡查) carry their own clock; it is used by patrol records.
         Rule("patrol-fix-7d", 7, DAYS, "finding", met_by=("fixed",), extendable=True),
@@ -83,7 +84,8 @@ def _matches(names: Iterable[str], event: dict[str, Any]) -> bool:
 
 def _applies(rule: Rule, case: dict[str, Any], event: dict[str, Any]) -> bool:
     action, detail = _signature(event)
-    started = rule.starts == action or STARTS_ALIASES.get(f"{action}:{detail}") == rule.starts
+    started = (rule.starts == action or STARTS_ALIASES.get(f"{action}:{detail}") == rule.starts
+               or (action == "reopen" and rule.on_reopen))
     if not started:
         return False
     if rule.kinds and case.get("kind") not in rule.kinds:
@@ -104,12 +106,12 @@ def _when(moment: dt.datetime) -> str:
 
 def basis(rule: Rule, event: dict[str, Any], start: dt.datetime, lang: str) -> str:
     """Why this deadline: the rule and the event it runs from, in the office's words."""
-    trigger = label(lang, f"trigger:{_signature(event)[0]}")
+    trigger = label(lang, f"trigger:{_signature(event)[0]}")  # open, notify, reopen, ...
     return label(lang, "basis", rule=label(lang, f"rule:{rule.name}"), trigger=trigger, at=_when(start))
 
 
 def open_deadlines(case: dict[str, Any]) -> list[dict[str, Any]]:
-    return [d for d in case.get("deadlines") or [] if not d.get("met_at")]
+    return [d for d in case.get("deadlines") or [] if not d.get("met_at") and not d.get("stopped_at")]
 
 
 def consequences(case: dict[str, Any], events: list[dict[str, Any]], cal: WorkCalendar, lang: str,
@@ -121,13 +123,17 @@ def consequences(case: dict[str, Any], events: list[dict[str, Any]], cal: WorkCa
     pending = {d["rule"] for d in open_deadlines(case)}
     out: list[dict[str, Any]] = []
     for event in events:
-        out.append(event)
         at = dt.datetime.fromisoformat(event["at"])
+        met = []
         for name in sorted(pending):
             if _matches(RULES[name].met_by, event):
-                out.append({"at": event["at"], "by": by, "action": "met", "rule": name,
+                met.append({"at": event["at"], "by": by, "action": "met", "rule": name,
                             "note": label(lang, "met-by", event=label(lang, f"a:{event['action']}"))})
                 pending.discard(name)
+        # closing stops every deadline not met, so what it meets is recorded just before it
+        out.extend([*met, event] if event["action"] == "close" else [event, *met])
+        if event["action"] == "close":
+            pending.clear()
         for rule in RULES.values():
             if _applies(rule, case, event):
                 start = at
@@ -175,12 +181,13 @@ class DeadlineState:
     due: dt.datetime
     met_at: dt.datetime | None
     basis: str
+    stopped: bool = False
 
     def status(self, now: dt.datetime, case_status: str) -> str:
         """met | late (met after the due time) | overdue | pending | stopped (case closed unmet)."""
         if self.met_at is not None:
             return "met" if self.met_at <= self.due else "late"
-        if case_status != "open":
+        if self.stopped or case_status != "open":
             return "stopped"
         return "overdue" if now > self.due else "pending"
 
@@ -188,7 +195,8 @@ class DeadlineState:
 def states(case: dict[str, Any]) -> list[DeadlineState]:
     return [
         DeadlineState(d["rule"], dt.datetime.fromisoformat(d["due"]),
-                      dt.datetime.fromisoformat(d["met_at"]) if d.get("met_at") else None, d["basis"])
+                      dt.datetime.fromisoformat(d["met_at"]) if d.get("met_at") else None, d["basis"],
+                      bool(d.get("stopped_at")))
         for d in case.get("deadlines") or []
     ]
 

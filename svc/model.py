@@ -145,7 +145,7 @@ CASE_SPEC = s.mapping(
         "deferred_until": s.date(),
         "deadlines": s.seq(
             s.mapping({"rule": s.text(True), "start": s.time(True), "due": s.time(True), "basis": s.text(True),
-                       "met_at": s.time()})
+                       "met_at": s.time(), "stopped_at": s.time()})
         ),
         "history": s.seq(s.keyed(s.Spec("any")), True),  # each event is checked by its action below
     }
@@ -290,6 +290,9 @@ def _apply(state: State, event: dict[str, Any], i: int) -> None:
         state.resolution = event["resolution"]
         state.satisfaction = event.get("satisfaction")
         state.closed_at = str(event["at"])
+        for deadline in state.deadlines:  # closing stops what was not met; reopening starts afresh
+            if not deadline.get("met_at") and not deadline.get("stopped_at"):
+                deadline["stopped_at"] = str(event["at"])
     elif action == "reopen":
         if state.status != "closed":
             raise ReplayError(i, f"reopen on a {state.status} case")
@@ -313,7 +316,8 @@ def _apply(state: State, event: dict[str, Any], i: int) -> None:
         entry = {k: event[k] for k in ("rule", "start", "due", "basis")}
         state.deadlines = [d for d in state.deadlines if d["rule"] != event["rule"]] + [entry]
     elif action == "met":
-        open_ones = [d for d in state.deadlines if d["rule"] == event["rule"] and not d.get("met_at")]
+        open_ones = [d for d in state.deadlines
+                     if d["rule"] == event["rule"] and not d.get("met_at") and not d.get("stopped_at")]
         if not open_ones:
             raise ReplayError(i, f"met {event['rule']}, but the case has no open deadline of that rule")
         open_ones[0]["met_at"] = str(event["at"])

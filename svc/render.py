@@ -126,7 +126,8 @@ def due_table(items: list[Any], config: Config) -> str:
     lang = config.lang
     body = [
         [
-            ("! " if item.overdue else "  ") + _when(item.due_at.isoformat()),
+            "!" if item.overdue else "",
+            _when(item.due_at.isoformat()),
             item.id,
             _clip(item.what, 30),
             item.rule,
@@ -135,7 +136,7 @@ def due_table(items: list[Any], config: Config) -> str:
         ]
         for item in items
     ]
-    heads = [label(lang, k) for k in ("due_at", "id", "what", "rule", "user", "branch_label")]
+    heads = ["", *(label(lang, k) for k in ("due_at", "id", "what", "rule", "user", "branch_label"))]
     return tabulate(body, headers=heads, tablefmt="simple", disable_numparse=True)
 
 

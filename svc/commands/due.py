@@ -9,7 +9,7 @@ import click
 
 from svc import agenda, render
 from svc.env import Env
-from svc.errors import ProblemsFound
+from svc.errors import ProblemsFound, RefusedError
 from svc.labels import label
 from svc.model import LEVELS
 from svc.options import format_option
@@ -44,6 +44,11 @@ def due_cmd(env: Env, within: str, user: str | None, level: str | None, branch: 
     now = env.now()
     lang = store.config.lang
     window = agenda.parse_duration(within)
+    # a typo must not make a cron job go quiet: names are checked against svc.yaml
+    if user and store.config.users and user not in store.config.users:
+        raise RefusedError(f"unknown user {user!r}; svc.yaml declares: {', '.join(sorted(store.config.users))}")
+    if branch and store.config.branches and branch not in store.config.branches:
+        raise RefusedError(f"unknown branch {branch!r}; svc.yaml declares: {', '.join(sorted(store.config.branches))}")
     problems: list[Any] = []
     items = [item for r in store.iter_cases(problems) for item in agenda.case_items(r.case, now, lang)]
     if any(True for _ in store.paths(PROJECTS)):
@@ -57,7 +62,7 @@ def due_cmd(env: Env, within: str, user: str | None, level: str | None, branch: 
         if group_by:
             grouped: dict[str, list[Any]] = {}
             for item in sorted(chosen, key=lambda i: (i.user or "", i.due_at)):
-                grouped.setdefault(item.user or "", []).append(item.as_json())
+                grouped.setdefault(item.user or "(unassigned)", []).append(item.as_json())
             click.echo(render.to_json(grouped))
         else:
             click.echo(render.to_json([item.as_json() for item in chosen]))
