@@ -94,6 +94,11 @@ class Config:
         return branch.name if branch else code
 
 
+def _given(value: Any, default: Any) -> Any:
+    """The value when set (0 included), else the default."""
+    return default if value is None else value
+
+
 def parse_config(node: Any, path: str) -> Config:
     problems = s.check_root(node, CONFIG_SPEC, path)
     if not problems and node.get("timezone"):
@@ -124,7 +129,7 @@ def parse_config(node: Any, path: str) -> Config:
         users=MappingProxyType(users),
         branches=MappingProxyType(branches),
         calendar_settings=calendar_settings(node.get("calendar")),
-        patrol_retention_months=int((node.get("retention") or {}).get("patrol_months") or 24),
+        patrol_retention_months=int(_given((node.get("retention") or {}).get("patrol_months"), 24)),
         patrol_checklist=tuple(str(i) for i in (node.get("patrol") or {}).get("checklist") or ()),
         letters=letter_settings(node.get("letters"), path),
     )

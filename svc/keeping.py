@@ -27,6 +27,7 @@ from svc.retention import (
     SUMMARY_DIR,
     Facts,
     Plan,
+    check_register_node,
     cut_off,
     disposable_on,
     month_of,
@@ -56,7 +57,11 @@ def add_patrol(ctx: Context, area: str, problems: list[str], skipped: list[str],
     items = store.config.patrol_checklist or DEFAULT_CHECKLIST
     results = checklist(tuple(items), problems, skipped)
     with store.locked():
-        patrol_id = store.new_id(moment, PATROLS)
+        month = month_of(moment, store.config.tz)
+        if summary_path(store, month).exists():
+            raise RefusedError(f"{month} is cut off (its summary exists); a late sheet would be missing from the "
+                               "summary. Record it with a note on an existing patrol of that month instead")
+        patrol_id = _fresh_patrol_id(store, moment)
         first = workflow.event("patrol", moment, ctx.actor.id)
         node = {"id": patrol_id, "area": area, "patrolled_at": stamp(moment), "patroller": ctx.actor.id,
                 "checklist": results, "history": [first]}
@@ -65,6 +70,18 @@ def add_patrol(ctx: Context, area: str, problems: list[str], skipped: list[str],
         commit = message(f"patrol add {patrol_id}: {area}, {bad} checklist problem{'s' if bad != 1 else ''}",
                          ctx.actor, first["at"], "patrol-add", [patrol_id])
         store.write({path: yamlio.dumps(ordered_node(node, PATROL_KEYS))}, commit, ctx.actor, first["at"])
+    return patrol_id
+
+
+def _fresh_patrol_id(store: Store, moment: dt.datetime) -> str:
+    """The next patrol ID, never one of a record disposed of (its number is free in the folder,
+    but the register, the history and the cases that linked it still name it)."""
+    patrol_id = store.new_id(moment, PATROLS)
+    register = store.root / REGISTER_PATH
+    disposed = register.read_text(encoding="utf-8") if register.exists() else ""  # a text search: no YAML parse
+    while patrol_id in disposed:
+        stem = patrol_id.rstrip("0123456789")
+        patrol_id = f"{stem}{int(patrol_id[len(stem):]) + 1:03d}"
     return patrol_id
 
 
@@ -285,7 +302,8 @@ def legal_holds(ctx: Context, case: dict[str, Any], moment: dt.datetime) -> dict
     if not linked:
         return {}
     store = ctx.store
-    held = {r for h in store.iter_records(HOLDS, []) if h.view.active and h.view.fields.get("case") == case["id"]
+    # once held for this case, a record is not held again by it: a released hold stays released
+    held = {r for h in store.iter_records(HOLDS, []) if h.view.fields.get("case") == case["id"]
             for r in h.view.records}
     missing = [r for r in linked if r not in held]
     if not missing:
@@ -325,6 +343,7 @@ def register_text(store: Store, entries: list[dict[str, Any]]) -> str:
     path = store.root / REGISTER_PATH
     if path.exists():
         node = yamlio.load_file(path, store.shown(path))
+        check_register_node(node, store.shown(path))  # numbers back to numbers: old entries are written unchanged
     else:
         node = yamlio.loads("# 销毁清册 (disposal register): every record disposed of under the retention rule.\n"
                             "# Append-only; never disposed of itself.\nregister: disposal\nentries: []\n", REGISTER_PATH)
@@ -337,7 +356,9 @@ def register_entries(store: Store) -> list[dict[str, Any]]:
     path = store.root / REGISTER_PATH
     if not path.exists():
         return []
-    return plain(yamlio.load_file(path, store.shown(path)).get("entries") or [])
+    node = yamlio.load_file(path, store.shown(path))
+    check_register_node(node, store.shown(path))  # whole numbers as numbers (in --format json too)
+    return plain(node.get("entries") or [])
 
 
 def apply_disposal(ctx: Context, approved_by: str) -> list[dict[str, Any]]:
