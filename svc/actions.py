@@ -195,9 +195,15 @@ def new_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | No
     phone = (fields.get("customer") or {}).get("phone")
     repeats: list[str] = []
     if kind == "complaint" and phone:
-        ignored: list[Any] = []
-        candidates = store.iter_cases(ignored, prefilter=lambda text: workflow.mentions_phone(text, phone))
-        repeats = workflow.find_repeats(phone, opened_at, (r.case for r in candidates))
+        from svc.index import CaseIndex
+
+        # the index names the few cases with this phone; their files are read to decide
+        wanted = workflow.normalize_phone(phone)
+        index = CaseIndex(store).refresh()
+        paths = [store.root / rel for rel, entry in index.files.items()
+                 if entry[2] is not None and entry[2].get("phone_digits") == wanted]
+        found = (store.parse(path, fast=True)[0] for path in paths)
+        repeats = workflow.find_repeats(phone, opened_at, (r.case for r in found if r is not None))
     decision = workflow.opening(kind, fields, severity, repeats, store.config.lang)
     case_id = store.new_case_id(opened_at)
     first = workflow.event(

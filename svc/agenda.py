@@ -59,15 +59,17 @@ class DueItem:
         }
 
 
-def case_items(case: Case, now: dt.datetime, lang: str) -> list[DueItem]:
-    if case.status != "open":
+def case_items(case: Case | dict[str, Any], now: dt.datetime, lang: str) -> list[DueItem]:
+    """A case's deadlines still running (from a Case, or an index row with the same keys)."""
+    row = case.fields if isinstance(case, Case) else case
+    if row["status"] != "open":
         return []
     items = []
-    for d in deadlines.states(case.fields):
+    for d in deadlines.states(row):
         if d.met_at is not None or d.stopped:
             continue
-        items.append(DueItem(case.id, "case", label(lang, f"rule:{d.rule}"), d.rule, d.due, now > d.due,
-                             case.get("assignee"), case.level, case.branch, d.basis))
+        items.append(DueItem(row["id"], "case", label(lang, f"rule:{d.rule}"), d.rule, d.due, now > d.due,
+                             row.get("assignee"), row.get("level"), row.get("branch"), d.basis))
     return items
 
 
@@ -119,5 +121,5 @@ def select(items: Iterable[DueItem], now: dt.datetime, within: dt.timedelta | No
     return sorted(chosen, key=lambda i: (i.due_at, i.id, i.rule))
 
 
-def has_overdue(case: Case, now: dt.datetime) -> bool:
+def has_overdue(case: Case | dict[str, Any], now: dt.datetime) -> bool:
     return any(item.overdue for item in case_items(case, now, "en"))

@@ -161,19 +161,29 @@ def list_cmd(env: Env, status: str, kind: str | None, severity: str | None, leve
     """
     store = env.store()
     allowed = _reveal_allowed(env, reveal)
-    problems: list[Any] = []
-    rows = []
+    problems: list[str] = []
     now = env.now() if overdue else None
-    for record in store.iter_cases(problems):
-        case = record.case
-        if status != "all" and case.status != status:
+    if allowed:  # the index keeps only redacted rows: read the files themselves
+        found: list[Any] = []
+        candidates = [render.list_row(r.case, True) | {"level": r.case.level, "deadlines": r.case.get("deadlines")}
+                      for r in store.iter_cases(found)]
+        problems = [str(p) for p in found]
+    else:
+        from svc.index import CaseIndex
+
+        index = CaseIndex(store).refresh(_progress())
+        candidates = index.rows()
+        problems = [f"{store.shown(p)}: cannot be read; svc check says why" for p in index.unreadable()]
+    rows = []
+    for row in candidates:
+        if status != "all" and row["status"] != status:
             continue
-        if (kind and case.kind != kind or severity and case.severity != severity or level and case.level != level
-                or branch and case.branch != branch or assignee and case.get("assignee") != assignee):
+        if (kind and row["kind"] != kind or severity and row["severity"] != severity or level and row["level"] != level
+                or branch and row["branch"] != branch or assignee and row["assignee"] != assignee):
             continue
-        if now is not None and not agenda.has_overdue(case, now):
+        if now is not None and not agenda.has_overdue(row, now):
             continue
-        rows.append(render.list_row(case, allowed))
+        rows.append({k: row[k] for k in render.LIST_KEYS})
     rows.sort(key=lambda r: (r["opened_at"], r["id"]))
     if fmt == "json":
         click.echo(render.to_json(rows))
@@ -188,6 +198,28 @@ def list_cmd(env: Env, status: str, kind: str | None, severity: str | None, leve
         click.echo(f"svc: {problem}", err=True)
     if problems:
         raise click.exceptions.Exit(1)
+
+
+def _progress() -> Any:
+    """A progress bar on stderr for a long first index build, only on a terminal."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return None
+    state: dict[str, Any] = {}
+
+    def show(done: int, total: int) -> None:
+        if total < 2000:
+            return
+        if "bar" not in state:
+            state["bar"] = click.progressbar(length=total, label="svc: indexing", file=sys.stderr)
+            state["bar"].__enter__()
+        state["bar"].update(done - state.get("done", 0))
+        state["done"] = done
+        if done >= total:
+            state["bar"].__exit__(None, None, None)
+
+    return show
 
 
 def _record_at(store: Any, case_id: str, when: str) -> Record:

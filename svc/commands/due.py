@@ -49,8 +49,11 @@ def due_cmd(env: Env, within: str, user: str | None, level: str | None, branch: 
         raise RefusedError(f"unknown user {user!r}; svc.yaml declares: {', '.join(sorted(store.config.users))}")
     if branch and store.config.branches and branch not in store.config.branches:
         raise RefusedError(f"unknown branch {branch!r}; svc.yaml declares: {', '.join(sorted(store.config.branches))}")
-    problems: list[Any] = []
-    items = [item for r in store.iter_cases(problems) for item in agenda.case_items(r.case, now, lang)]
+    from svc.index import CaseIndex
+
+    index = CaseIndex(store).refresh()
+    problems: list[Any] = [f"{store.shown(p)}: cannot be read; svc check says why" for p in index.unreadable()]
+    items = [item for row in index.rows() for item in agenda.case_items(row, now, lang)]
     if any(True for _ in store.paths(PROJECTS)):
         cal = store.config.calendar
         items += [item for r in store.iter_records(PROJECTS, problems)
