@@ -1,0 +1,64 @@
+"""Time svc on a large store against the issue's targets.
+
+    python bench/generate.py --cases 100000 /tmp/big     # once (a few minutes)
+    python bench/bench_scale.py /tmp/big
+
+Prints, for the store given: the first index build, `svc list --status open --format
+json` and `svc due` with a warm index, `svc open`, and a full `svc check` (each a real
+process; medians of several runs where cheap). The store is changed by `svc open`
+(run last but one); regenerate it for a clean run.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TARGETS = {
+    "first index build": 60.0,
+    "svc list --status open --format json (warm)": 0.3,
+    "svc due (warm)": 0.5,
+    "svc open": 0.25,
+    "svc check (full)": 60.0,
+}
+
+
+def run(args: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "svc", *args], env=env, capture_output=True, text=True)
+    took = time.perf_counter() - start
+    if done.returncode not in (0, 3):
+        raise SystemExit(f"svc {' '.join(args)} failed ({done.returncode}): {done.stderr[-500:]}")
+    return took
+
+
+def main() -> None:
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__)
+    root = Path(sys.argv[1])
+    cases = sum(1 for _ in (root / "cases").glob("*/*/*.yaml"))
+    env = {**os.environ, "SVC_STORE": str(root), "SVC_USER": "wangfang", "SVC_NOW": "2026-11-23T10:00:00+08:00"}
+    index = root / ".svc" / "index.marshal"
+    if index.exists():
+        index.unlink()
+    figures = {"first index build": run(["list", "--format", "ids"], env)}
+    figures["svc list --status open --format json (warm)"] = statistics.median(
+        run(["list", "--status", "open", "--format", "json"], env) for _ in range(5))
+    figures["svc due (warm)"] = statistics.median(run(["due"], env) for _ in range(5))
+    figures["svc open"] = statistics.median(
+        run(["open", "complaint", "--customer", "基准", "--phone", f"1390000{n:04d}", "--summary", "bench"], env)
+        for n in range(5))
+    figures["svc check (full)"] = run(["check"], env)
+    print(f"store: {root} ({cases} cases), {os.cpu_count()} cores")
+    print(f"{'what':<46} {'seconds':>8} {'target':>8}  ")
+    for what, took in figures.items():
+        target = TARGETS[what]
+        print(f"{what:<46} {took:>8.3f} {target:>8.2f}  {'ok' if took <= target else 'OVER'}")
+
+
+if __name__ == "__main__":
+    main()
