@@ -24,7 +24,8 @@ class LetterGroup(click.Group):
     rest to `render` (so `svc letter urging-notice C2611-A001` is
     `svc letter render urging-notice C2611-A001`)."""
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
         if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
             return "render", self.commands["render"], args
         return super().resolve_command(ctx, args)
@@ -90,6 +91,8 @@ def render_cmd(env: Env, template: str, case_ids: tuple[str, ...], fmt: str, out
 
     if body is not None and body_file is not None:
         raise click.UsageError("give --body or --body-file, not both")
+    if ids_from is not None and body_file is not None and ids_from.name == body_file.name == "<stdin>":
+        raise click.UsageError("--ids-from - and --body-file - cannot both read standard input")
     if body_file is not None:
         body = body_file.read()
     ids = list(case_ids)

@@ -145,13 +145,13 @@ def parse_blocks(output: str, values: list[tuple[str, str | None]], template: st
             rows.clear()
 
     for number, line in enumerate(output.split("\n"), 1):
-        line = line.rstrip()
+        line = line.rstrip(" \t")
         if line.startswith("|"):
             rows.append((number, _cells(line)))
             continue
         flush_table()
-        stripped = line.strip()
-        if not stripped:
+        stripped = line.strip(" \t")
+        if not stripped.strip():
             if blocks and not (isinstance(blocks[-1], Block) and blocks[-1].kind == "space"):
                 blocks.append(Block("space"))
             continue
@@ -160,7 +160,7 @@ def parse_blocks(output: str, values: list[tuple[str, str | None]], template: st
             continue
         for prefix, kind in _PREFIXES:
             if stripped.startswith(prefix) or stripped == prefix.strip():
-                blocks.append(Block(kind, text(stripped[len(prefix):].strip())))
+                blocks.append(Block(kind, text(stripped[len(prefix):].strip(" \t"))))
                 break
         else:
             blocks.append(Block("para", text(stripped)))
@@ -195,7 +195,7 @@ def _cells(line: str) -> list[str]:
         cells = cells[1:]
     if cells and not cells[-1].strip() and body.endswith("|") and not body.endswith("\\|"):
         cells = cells[:-1]
-    return [c.strip() for c in cells]
+    return [c.strip(" \t") for c in cells]  # full-width spaces are the template's layout
 
 
 def _table(rows: list[tuple[int, list[str]]], text: Callable[[str], Text], template: str) -> Table:

@@ -52,8 +52,8 @@ def built_in_path() -> Path:
     # find_spec locates the package without running its code
     spec = importlib.util.find_spec(BUILT_IN_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise FontError(f"the built-in Chinese font is not installed: pip install paperang-p2-fonts-cjk "
-                        f"(or set letters.fonts in svc.yaml)")
+        raise FontError("the built-in Chinese font is not installed: pip install paperang-p2-fonts-cjk "
+                        "(or set letters.fonts in svc.yaml)")
     path = Path(list(spec.submodule_search_locations)[0]) / BUILT_IN_FILE
     if not path.is_file():
         raise FontError(f"the built-in Chinese font is missing: {path}; reinstall paperang-p2-fonts-cjk")
@@ -73,8 +73,7 @@ def choose(settings: LetterSettings, role: str) -> Font:
 
 
 def _family_name(path: Path, index: int) -> str | None:
-    face = _face(path, index, "")
-    name = getattr(face, "familyName", None)
+    name = getattr(_face(path, index, str(path)).face, "familyName", None)
     if isinstance(name, bytes):
         return name.decode("utf-8", "replace") or None
     return name or None
@@ -115,11 +114,15 @@ def cmap(font: Font) -> dict[int, int]:
 def check_glyphs(document: Document, body: Font, title: Font) -> None:
     """Refuse a document with a character its font cannot draw, naming the character and
     where it came from (a field, or the template)."""
-    maps = {"body": cmap(body), "title": cmap(title) if title.pdf_name != body.pdf_name else None}
+    body_map, body_codes = cmap(body), _covered(body)
+    title_map, title_codes = body_map, body_codes
+    if title.pdf_name != body.pdf_name:
+        title_map, title_codes = cmap(title), _covered(title)
     for kind, text in document.texts():
-        font = title if kind == "title" else body
-        table = maps["title"] if kind == "title" and maps["title"] is not None else maps["body"]
+        font, table, covered = (title, title_map, title_codes) if kind == "title" else (body, body_map, body_codes)
         for segment in text.segments:
+            if set(map(ord, segment.text)) <= covered:
+                continue  # the usual case, checked in C
             for char in _characters(segment.text):
                 where = f"in {segment.source}" if segment.source else f"in the template {document.template}"
                 if unicodedata.category(char) == "Cc":
@@ -128,6 +131,18 @@ def check_glyphs(document: Document, body: Font, title: Font) -> None:
                     raise FontError(f"the font {font.shown} has no glyph for {char!r} (U+{ord(char):04X}"
                                     f"{_char_name(char)}) {where}; use another character, or set a font "
                                     f"that has it in svc.yaml (letters.fonts)")
+
+
+_covered_cache: dict[str, frozenset[int]] = {}
+
+
+def _covered(font: Font) -> frozenset[int]:
+    """The code points the font draws (glyph 0 is .notdef), plus the spaces and breaks we lay out."""
+    found = _covered_cache.get(font.pdf_name)
+    if found is None:
+        drawn = {code for code, glyph in cmap(font).items() if glyph and code >= 32}
+        found = _covered_cache[font.pdf_name] = frozenset(drawn | {ord("\n"), ord("\t"), ord(" ")})
+    return found
 
 
 def check_controls(document: Document) -> None:

@@ -21,12 +21,12 @@ from typing import Any, Iterator
 from svc import actions, deadlines, workflow
 from svc.actions import Context
 from svc.config import Config
-from svc.errors import RefusedError, SvcError
+from svc.errors import RecordError, RefusedError, SvcError
 from svc.letters import context as fields
 from svc.letters import fonts, register, templates
 from svc.letters.blocks import Document, TemplateError
 from svc.model import DIRECTOR_ROLES, Case
-from svc.store import Record
+from svc.store import Record, Store
 from svc.timeutil import stamp
 
 FORMATS = ("pdf", "docx")
@@ -161,6 +161,12 @@ def _document(ctx: Context, template: templates.Template, case: Case, request: L
     return templates.render(template, values, request.draft, number, config.name), recipient
 
 
+def document_for(ctx: Context, request: LetterRequest, case_id: str, number: str | None = None) -> Document:
+    """The letter for one case as blocks, without writing anything (what the files will say)."""
+    template = template_for(request.template, ctx.store.config, ctx.store.root)
+    return _document(ctx, template, _read(ctx.store, case_id), request, number)[0]
+
+
 def _fonts(config: Config) -> tuple[fonts.Font, fonts.Font]:
     return fonts.choose(config.letters, "body"), fonts.choose(config.letters, "title")
 
@@ -205,32 +211,56 @@ def make_letters(ctx: Context, request: LetterRequest, cwd: Path) -> Iterator[Ma
         for case_id in ids:
             if ids.count(case_id) > 1:
                 raise SvcError(f"{case_id} is given twice; a batch issues one letter per case")
-    records = {case_id: store.load(case_id) for case_id in dict.fromkeys(ids)}
     probe = f"{config.office}/{ctx.now.year:04d}/{store.desk()}000"
-    for case_id, record in records.items():
-        if not request.draft:
-            reason = approval_missing(record.case, template.name, config)
-            if reason:
-                raise RefusedError(reason)
-            if record.case.status == "archived":
-                raise RefusedError(f"{case_id} is archived; an archived case gets no new letters")
-        document, _ = _document(ctx, template, record.case, request, None if request.draft else probe)
-        _check(document, request.formats, body_font, title_font)
+    documents: dict[str, Document] = {}
+    for case_id in dict.fromkeys(ids):
+        try:
+            documents[case_id] = _prepare(ctx, template, case_id, request, probe, body_font, title_font)
+        except RecordError:
+            raise  # already names its file
+        except SvcError as exc:
+            if len(ids) > 1 and not str(exc).startswith(case_id):
+                exc.args = (f"{case_id}: {exc}",)  # which case of the batch
+            raise
 
-    for case_id in records:
+    for case_id, document in documents.items():
         if request.draft:
-            yield _draft(ctx, template, records[case_id].case, request, request.out or cwd, body_font, title_font)
+            yield _draft(ctx, template, case_id, document, request, request.out or cwd, body_font, title_font)
         else:
             yield _issue(ctx, template, case_id, request, body_font, title_font)
 
 
-def _draft(ctx: Context, template: templates.Template, case: Case, request: LetterRequest, out: Path,
-           body: fonts.Font, title: fonts.Font) -> Made:
-    document, _ = _document(ctx, template, case, request, None)
-    made = Made(case.id, None)
+def _prepare(ctx: Context, template: templates.Template, case_id: str, request: LetterRequest, probe: str,
+             body_font: fonts.Font, title_font: fonts.Font) -> Document:
+    """Everything that can refuse a letter, before anything is written; the draft's document."""
+    case = _read(ctx.store, case_id)
+    if not request.draft:
+        reason = approval_missing(case, template.name, ctx.store.config)
+        if reason:
+            raise RefusedError(reason)
+        if case.status == "archived":
+            raise RefusedError(f"{case_id} is archived; an archived case gets no new letters")
+        workflow.event_time(case, None, ctx.now)
+    document, _ = _document(ctx, template, case, request, None if request.draft else probe)
+    _check(document, request.formats, body_font, title_font)
+    return document
+
+
+def _read(store: Store, case_id: str) -> Case:
+    """A case read for reading only (libyaml: a letter of a long case does not wait for ruamel)."""
+    record, problems = store.parse(store.case_path(case_id), fast=True)
+    if record is None:
+        first = problems[0]
+        raise RecordError(first.path, first.line, first.message)
+    return record.case
+
+
+def _draft(ctx: Context, template: templates.Template, case_id: str, document: Document, request: LetterRequest,
+           out: Path, body: fonts.Font, title: fonts.Font) -> Made:
+    made = Made(case_id, None)
     for fmt, data in render_bytes(document, request.formats, body, title, ctx.now).items():
-        path = out / f"{template.name}-{case.id}-draft.{fmt}"
-        write_bytes(path, data)
+        path = out / f"{template.name}-{case_id}-draft.{fmt}"
+        write_bytes(path, data, durable=False)
         made.files.append(path)
     return made
 
@@ -300,16 +330,18 @@ def _stored_path(root: Path, path: Path) -> str:
         return str(absolute)
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` atomically (temp file, fsync, rename)."""
+def write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
+    """Replace `path` with `data` atomically (temp file, fsync, rename). A draft, which can
+    be made again at any time, skips the fsync (`durable=False`): still never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:

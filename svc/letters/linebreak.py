@@ -56,10 +56,16 @@ def units(text: str) -> list[str]:
     out: list[str] = []
     for token in _tokens(text):
         if token == " ":
-            out.append(" ")
+            if out and out[-1].startswith(" "):
+                out[-1] += " "  # a run of spaces is one break opportunity
+            else:
+                out.append(" ")
             continue
-        if out and out[-1] != " " and (token[0] in CANNOT_START or out[-1][-1] in CANNOT_END):
+        if out and not out[-1].startswith(" ") and (token[0] in CANNOT_START or out[-1][-1] in CANNOT_END):
             out[-1] += token
+        elif len(out) > 1 and out[-1].startswith(" ") and (token[0] in CANNOT_START or out[-2][-1] in CANNOT_END):
+            spaces = out.pop()  # spaces do not let a mark slip to the other side of a break
+            out[-1] += spaces + token
         else:
             out.append(token)
     return out
@@ -90,9 +96,9 @@ def _break_part(text: str, width_of: Callable[[str], float], width: float, inden
         available = width
 
     for unit in units(text):
-        if unit == " ":
+        if unit.startswith(" "):
             if current:
-                pending += " "
+                pending += unit
             continue
         unit_width = width_of(unit)
         gap = width_of(pending) if pending else 0.0

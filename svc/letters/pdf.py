@@ -40,6 +40,7 @@ class Style:
 
 
 LETTER = Style(22, 16, FRAME_H / 22, FRAME_W / 28 - 16, 14, 20, FRAME_H / 22)
+LETTER_EN = Style(18, 12, 18, 0, 11, 15, 12)  # GB/T 9704 is for Chinese; an English letter is set smaller
 FORM = Style(22, 12, 20, 0, 12, 17, 10)
 
 
@@ -76,7 +77,7 @@ def metrics(font: Any, size: float, tracking: float) -> _Metrics:
 
 
 def render_pdf(document: Document, body: Font, title: Font) -> bytes:
-    from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Spacer
+    from reportlab.platypus import BaseDocTemplate, Flowable, Frame, KeepTogether, PageTemplate, Spacer
     from reportlab.platypus import Table as RLTable
     from reportlab.platypus import TableStyle
 
@@ -89,7 +90,7 @@ def render_pdf(document: Document, body: Font, title: Font) -> bytes:
 
     body_font = reportlab_font(body)
     title_font = reportlab_font(title)
-    style = LETTER if document.style == "letter" else FORM
+    style = FORM if document.style != "letter" else LETTER if document.lang == "zh" else LETTER_EN
     zh = document.lang == "zh"
 
     class TextFlow(Flowable):  # type: ignore[misc]
@@ -148,7 +149,9 @@ def render_pdf(document: Document, body: Font, title: Font) -> bytes:
                 elif self.align == "right":
                     x = self.width - visible
                 elif self.align == "justify" and line.justify and len(line.text) > 1 and zh:
-                    spacing += (self.width - line.indent - visible) / (len(line.text) - 1)
+                    extra = (self.width - line.indent - visible) / (len(line.text) - 1)
+                    if extra < 0.35 * self.size:  # a line cut short by a long number stays ragged
+                        spacing += extra
                 text.setTextOrigin(x, self.height - i * self.leading - offset)
                 text.setCharSpace(spacing)
                 text.textOut(line.text)
@@ -178,9 +181,10 @@ def render_pdf(document: Document, body: Font, title: Font) -> bytes:
         elif block.kind in ("center", "right", "left"):
             story.append(flow(block.text, block.kind))
         else:
-            story.append(flow(block.text, "justify", indent=indent,
-                              after=0.0 if document.style == "letter" else style.leading * 0.25))
+            after = 0.0 if document.style == "letter" and zh else style.leading * (0.25 if zh else 0.5)
+            story.append(flow(block.text, "justify", indent=indent, after=after))
 
+    story = _keep_signature(story, document, KeepTogether)
     page_word = word(document.lang, "page", n="{n}")
     mark = word(document.lang, "draft-mark")
     banner = word(document.lang, "draft-banner")
@@ -222,6 +226,23 @@ def render_pdf(document: Document, body: Font, title: Font) -> bytes:
     return out.getvalue()
 
 
+def _keep_signature(story: list[Any], document: Document, keep_together: Any) -> list[Any]:
+    """The closing lines (signature and date, flush right) never start a page alone: they
+    stay with the paragraph before them."""
+    blocks = document.blocks
+    end = len(blocks)
+    while end > 0 and isinstance(blocks[end - 1], Block) and blocks[end - 1].kind in ("right", "left"):
+        end -= 1
+    if end == len(blocks) or end == 0:
+        return story
+    start = end - 1
+    while start > 0 and isinstance(blocks[start], Block) and blocks[start].kind == "space":
+        start -= 1
+    if isinstance(blocks[start], Table):
+        return story
+    return [*story[:start], keep_together(story[start:])]
+
+
 def _table(block: Table, style: Style, font: Any, text_flow: Any, rl_table: Any, table_style: Any) -> Any:
     pad = 4.0
     widths = [FRAME_W * w for w in block.widths]
@@ -232,6 +253,9 @@ def _table(block: Table, style: Style, font: Any, text_flow: Any, rl_table: Any,
     data: list[list[Any]] = []
     commands: list[tuple[Any, ...]] = [
         ("GRID", (0, 0), (-1, -1), 0.6, (0, 0, 0)),
+        # reportlab sets each cell's font even for flowables: ours, or Helvetica (not embedded) appears
+        ("FONTNAME", (0, 0), (-1, -1), font.fontName),
+        ("FONTSIZE", (0, 0), (-1, -1), style.cell_size),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("LEFTPADDING", (0, 0), (-1, -1), pad),
         ("RIGHTPADDING", (0, 0), (-1, -1), pad),
@@ -240,7 +264,7 @@ def _table(block: Table, style: Style, font: Any, text_flow: Any, rl_table: Any,
     ]
     header = block.header
     for index, row in enumerate((*block.header, *block.rows)):
-        line: list[Any] = [""] * len(block.widths)
+        line: list[Any] = [[] for _ in block.widths]
         for first, span in block.spans(index):
             align = "center" if index < len(header) else block.aligns[first]
             line[first] = cell(row[first], "justify" if align == "left" else align)
@@ -248,7 +272,7 @@ def _table(block: Table, style: Style, font: Any, text_flow: Any, rl_table: Any,
                 commands.append(("SPAN", (first, index), (first + span - 1, index)))
         data.append(line)
     if not data:
-        return rl_table([[""]], colWidths=[FRAME_W])
+        return rl_table([[[]]], colWidths=[FRAME_W])
     if header:
         commands.append(("BACKGROUND", (0, 0), (-1, len(header) - 1), (0.9, 0.9, 0.9)))
     table = rl_table(data, colWidths=widths, repeatRows=len(header), style=table_style(commands),

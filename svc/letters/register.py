@@ -33,6 +33,10 @@ _SHA = re.compile(r"^[0-9a-f]{64}$")
 _PRINTED = re.compile(r"^(?P<code>.+?)〔(?P<year>\d{4})〕(?P<seq>[A-Z]{1,2}\d+)号$")
 _NUMBER = re.compile(r"^(?P<office>.+)[/-](?P<year>\d{4})[/-](?P<seq>[A-Z]{1,2}\d{3,})$")
 
+def _sha(value: Any) -> str | None:
+    return None if _SHA.match(str(value)) else "must be 64 hex digits"
+
+
 ENTRY_SPEC = s.mapping(
     {
         "number": s.text(True),
@@ -45,10 +49,7 @@ ENTRY_SPEC = s.mapping(
         "lang": s.enum(("zh", "en"), True),
         "recipient": s.text(True),
         "revealed": s.enum(("yes",)),
-        "files": s.seq(
-            s.mapping({"path": s.text(True),
-                       "sha256": s.text(True, check=lambda v: None if _SHA.match(str(v)) else "must be 64 hex digits")}),
-            True),
+        "files": s.seq(s.mapping({"path": s.text(True), "sha256": s.text(True, check=_sha)}), True),
         "signed": s.mapping({"by": s.text(True), "at": s.time(True), "recorded_by": s.text(True)}),
     }
 )

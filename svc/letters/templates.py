@@ -29,7 +29,7 @@ from typing import Any
 from svc import schema as s
 from svc import yamlio
 from svc.errors import RecordError
-from svc.letters.blocks import MARK_CLOSE, MARK_OPEN, Document, TemplateError, _text, parse_blocks
+from svc.letters.blocks import MARK_CLOSE, MARK_OPEN, Block, Document, TemplateError, _text, parse_blocks
 
 SHIPPED = Path(__file__).resolve().parents[1] / "templates"  # svc/templates: the project's templates/
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -295,7 +295,7 @@ def render(template: Template, context: dict[str, Any], draft: bool, number: str
            author: str) -> Document:
     output, values = _run(template, _compiled(template), context)
     blocks = parse_blocks(output, values, template.name)
-    title = next((b.text.plain for b in blocks if getattr(b, "kind", "") == "title"), template.meta.title)
+    title = next((b.text.plain for b in blocks if isinstance(b, Block) and b.kind == "title"), template.meta.title)
     return Document(template.name, template.file.lang, template.meta.style, title, blocks, draft, number, author)
 
 

@@ -32,16 +32,19 @@ FRAME_TWIPS = PAGE[0] - round((MARGINS["left"] + MARGINS["right"]) * TWIPS_PER_M
 
 
 class _Style:
-    def __init__(self, letter: bool) -> None:
-        self.title = 44  # half-points: 22 pt
-        self.body = 32 if letter else 24  # 16 pt or 12 pt
-        self.cell = 28 if letter else 24
-        # exact line pitch in twips: GB/T 9704's 22 lines in the 225 mm text area, or 20 pt
-        self.line = round(225 * TWIPS_PER_MM / 22) if letter else 400
-        self.cell_line = 400 if letter else 340
-        self.gap = self.line if letter else 200
+    """The sizes of the PDF renderer's styles, in Word's units."""
+
+    def __init__(self, letter: bool, zh: bool = True) -> None:
+        gbt = letter and zh  # GB/T 9704 is for Chinese letters; English ones are set smaller
+        self.title = 44 if not letter or zh else 36  # half-points: 22 pt (18 pt)
+        self.body = 32 if gbt else 24  # 16 pt or 12 pt
+        self.cell = 28 if gbt else 24 if not letter else 22
+        # exact line pitch in twips: GB/T 9704's 22 lines in the 225 mm text area, or 20 / 18 pt
+        self.line = round(225 * TWIPS_PER_MM / 22) if gbt else 400 if not letter else 360
+        self.cell_line = 400 if gbt else 340 if not letter else 300
+        self.gap = self.line if gbt else 200 if not letter else 240
         # GB/T 9704 sets 28 characters in a 156 mm line: 16 pt characters 0.25 pt closer (in twips)
-        self.condense = -5 if letter else 0
+        self.condense = -5 if gbt else 0
 
 
 def _lang(document: Document) -> str:
@@ -174,7 +177,7 @@ def _base(document: Document, body: Font, title: Font) -> bytes:
     key = (letter, lang, body.family, title.family, banner)
     if key in _bases:
         return _bases[key]
-    style = _Style(letter)
+    style = _Style(letter, document.lang == "zh")
     parts = {
         "[Content_Types].xml": _CONTENT_TYPES,
         "_rels/.rels": _ROOT_RELS,
@@ -200,9 +203,9 @@ def _base(document: Document, body: Font, title: Font) -> bytes:
 
 def _body_xml(document: Document, body: Font, title: Font) -> str:
     letter = document.style == "letter"
-    style = _Style(letter)
-    lang = _lang(document)
     zh = document.lang == "zh"
+    style = _Style(letter, zh)
+    lang = _lang(document)
     rpr = _rpr(body.family, style.body, lang, condense=style.condense if zh else 0)
     cell_rpr = _rpr(body.family, style.cell, lang)
     title_rpr = _rpr(title.family, style.title, lang)
@@ -210,7 +213,7 @@ def _body_xml(document: Document, body: Font, title: Font) -> str:
     out: list[str] = []
     for index, block in enumerate(document.blocks):
         if isinstance(block, Table):
-            out.append(_table(block, cell_rpr, style))
+            out.append(_table(block, cell_rpr, style, zh))
             following = document.blocks[index + 1] if index + 1 < len(document.blocks) else None
             if following is None or isinstance(following, Table):  # Word needs a paragraph after a table
                 out.append(_para("", rpr, "left", 120))
@@ -228,13 +231,14 @@ def _body_xml(document: Document, body: Font, title: Font) -> str:
         elif block.kind in ("center", "right", "left"):
             out.append(_para(text, rpr, block.kind, style.line))
         else:
-            out.append(_para(text, rpr, "both", style.line, after=0 if letter else style.line // 4, indent=indent))
+            after = 0 if letter and zh else style.line // (4 if zh else 2)
+            out.append(_para(text, rpr, "both" if zh else "left", style.line, after=after, indent=indent))
     return "".join(out)
 
 
-def _table(block: Table, rpr: str, style: _Style) -> str:
+def _table(block: Table, rpr: str, style: _Style, zh: bool) -> str:
     widths = [round(FRAME_TWIPS * w) for w in block.widths]
-    jc = {"left": "both", "center": "center", "right": "right"}
+    jc = {"left": "both" if zh else "left", "center": "center", "right": "right"}
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     rows: list[str] = []
 
