@@ -209,6 +209,11 @@ def month_patrols(store: Store, month: str) -> list[Patrol]:
     return [r.view for r in store.iter_records(PATROLS) if month_of(r.view.patrolled_at, tz) == month]
 
 
+def read_summary(store: Store, month: str) -> dict[str, Any]:
+    path = summary_path(store, month)
+    return plain(yamlio.load_file(path, store.shown(path)))
+
+
 def summarize(store: Store, month: str) -> dict[str, Any]:
     """The month's figures: patrols and findings by category and by area, still-open findings."""
     patrols = month_patrols(store, month)

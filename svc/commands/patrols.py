@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -9,6 +10,7 @@ import click
 from svc import keeping, render
 from svc.env import Env
 from svc.errors import RefusedError
+from svc.labels import label
 from svc.options import at_option, format_option
 from svc.patrols import CATEGORIES, ROUTES
 from svc.retention import REGISTER_PATH
@@ -203,8 +205,12 @@ def patrol_show(env: Env, patrol_id: str, fmt: str) -> None:
 @patrol_group.command("summary")
 @click.option("--month", required=True, metavar="YYYY-MM")
 @format_option("text", "json", default="text")
+@click.option("--print", "print_as", type=click.Choice(("pdf", "docx", "both")),
+              help="Also print the summary (made now, or the one made before) as PDF and/or DOCX.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="Where printed files go.")
 @pass_env
-def patrol_summary(env: Env, month: str, fmt: str) -> None:
+def patrol_summary(env: Env, month: str, fmt: str, print_as: str | None, out_dir: Path) -> None:
     """Cut a month off: write its summary record (每月底汇总), once the month has ended.
 
     A month's patrol records start their retention clock at its end, and only a month
@@ -213,13 +219,56 @@ def patrol_summary(env: Env, month: str, fmt: str) -> None:
     \b
     Example:
       svc patrol summary --month 2026-10
+      svc patrol summary --month 2026-10 --print pdf --out 档案/
     """
+    store = env.store()
+    existing = keeping.summary_path(store, _month(month))
+    if print_as and existing.exists():  # print the cut-off already made
+        figures = keeping.read_summary(store, month)
+        _print_summary(env, figures, print_as, out_dir)
+        return
     path, figures = keeping.write_summary(env.context(), _month(month))
+    if print_as:
+        _print_summary(env, keeping.read_summary(store, month), print_as, out_dir)
     if fmt == "json":
         click.echo(render.to_json(figures))
     else:
         click.echo(render.patrol_summary_text(figures))
     click.echo(f"svc: {month} cut off: {env.store().shown(path)}", err=True)
+
+
+def _person(store: Any, user_id: str | None) -> str | None:
+    user = store.config.user(user_id) if user_id else None
+    return user.name if user else user_id
+
+
+def _minute(stamp: str | None) -> str | None:
+    return stamp[:16].replace("T", " ") if stamp else None
+
+
+def _formats(choice: str) -> tuple[str, ...]:
+    return ("pdf", "docx") if choice == "both" else (choice,)
+
+
+def _print_summary(env: Env, figures: dict[str, Any], print_as: str, out_dir: Path) -> None:
+    from svc.letters.printing import print_record
+
+    store = env.store()
+    lang = store.config.lang
+    values = {"summary": {
+        **figures,
+        "made_by": _person(store, figures.get("made_by")),
+        "made_at": _minute(figures.get("made_at")),
+        "by_category": [{"name": label(lang, f"cat:{k}"), "count": v} for k, v in figures["by_category"].items()],
+        "by_area": [{"name": k, **v} for k, v in figures["by_area"].items()],
+        "open_findings": [{**f, "category": label(lang, f"cat:{f['category']}"),
+                           "status": label(lang, f"finding:{f['status']}"), "due": _minute(f.get("due"))}
+                          for f in figures["open_findings"]],
+        "records_count": len(figures["records"]),
+    }}
+    for path in print_record(store.config, store.root, "patrol-summary", values, _formats(print_as), out_dir,
+                             f"patrol-summary-{figures['month']}", env.now()):
+        click.echo(path)
 
 
 @click.group("hold")
@@ -340,17 +389,29 @@ def retention_apply(env: Env, approved_by: str) -> None:
 
 
 @retention_group.command("register")
-@format_option("table", "json", default="table")
+@format_option("table", "json", "pdf", "docx", default="table")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="Where a printed register goes.")
 @pass_env
-def retention_register(env: Env, fmt: str) -> None:
+def retention_register(env: Env, fmt: str, out_dir: Path) -> None:
     """The disposal register (销毁清册).
 
     \b
     Example:
       svc retention register --format json
+      svc retention register --format pdf --out 档案/
     """
     entries = keeping.register_entries(env.store())
-    if fmt == "json":
+    if fmt in ("pdf", "docx"):
+        from svc.letters.printing import print_record
+
+        store = env.store()
+        shown = [{**e, "disposed_at": e["disposed_at"][:10], "approved_by": _person(store, e["approved_by"]),
+                  "disposed_by": _person(store, e["disposed_by"])} for e in entries]
+        for path in print_record(store.config, store.root, "disposal-register", {"entries": shown,
+                                 "count": str(len(entries))}, (fmt,), out_dir, "disposal-register", env.now()):
+            click.echo(path)
+    elif fmt == "json":
         click.echo(render.to_json(entries))
     elif entries:
         from tabulate import tabulate
