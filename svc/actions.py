@@ -200,8 +200,7 @@ def new_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | No
         # the index names the few cases with this phone; their files are read to decide
         wanted = workflow.normalize_phone(phone)
         index = CaseIndex(store).refresh()
-        paths = [store.root / rel for rel, entry in index.files.items()
-                 if entry[2] is not None and entry[2].get("phone_digits") == wanted]
+        paths = index.with_phone(wanted)
         found = (store.parse(path, fast=True)[0] for path in paths)
         repeats = workflow.find_repeats(phone, opened_at, (r.case for r in found if r is not None))
     decision = workflow.opening(kind, fields, severity, repeats, store.config.lang)

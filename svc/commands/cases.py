@@ -172,7 +172,7 @@ def list_cmd(env: Env, status: str, kind: str | None, severity: str | None, leve
         from svc.index import CaseIndex
 
         index = CaseIndex(store).refresh(_progress())
-        candidates = index.rows()
+        candidates = index.rows(None if status == "all" else status)
         problems = [f"{store.shown(p)}: cannot be read; svc check says why" for p in index.unreadable()]
     rows = []
     for row in candidates:

@@ -53,7 +53,7 @@ def due_cmd(env: Env, within: str, user: str | None, level: str | None, branch: 
 
     index = CaseIndex(store).refresh()
     problems: list[Any] = [f"{store.shown(p)}: cannot be read; svc check says why" for p in index.unreadable()]
-    items = [item for row in index.rows() for item in agenda.case_items(row, now, lang)]
+    items = [item for row in index.rows("open") for item in agenda.case_items(row, now, lang)]
     if any(True for _ in store.paths(PROJECTS)):
         cal = store.config.calendar
         items += [item for r in store.iter_records(PROJECTS, problems)

@@ -1,0 +1,65 @@
+"""The per-clone index never shows stale rows: hand edits, deletions, commits, status
+changes and a damaged index file are all reflected by the next listing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Svc
+
+
+def listed(svc: Svc, status: str = "open") -> dict[str, dict]:
+    return {row["id"]: row for row in json.loads(svc.ok("list", "--status", status, "--format", "json").stdout)}
+
+
+@pytest.mark.parametrize("fixture", ["svc", "svc_nogit"])
+def test_a_hand_edit_is_reflected_by_the_next_list(fixture: str, request: pytest.FixtureRequest) -> None:
+    svc: Svc = request.getfixturevalue(fixture)
+    first = svc.open("complaint", "--customer", "张三", "--phone", "13800138000", "--summary", "漏水")
+    second = svc.open("repair", "--customer", "李四", "--summary", "插座无电")
+    assert set(listed(svc)) == {first, second}  # builds the index
+    assert list((svc.root / ".svc").glob("index-*.marshal"))
+    path = svc.root / "cases" / "2026" / "11" / f"{first}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("summary: 漏水", "summary: 卫生间严重漏水"), encoding="utf-8")
+    assert listed(svc)[first]["summary"] == "卫生间严重漏水"
+    (svc.root / "cases" / "2026" / "11" / f"{second}.yaml").unlink()
+    assert set(listed(svc)) == {first}
+
+
+def test_commits_status_moves_and_merges_are_seen(svc: Svc) -> None:
+    case = svc.open("complaint", "--customer", "张三", "--phone", "13800138000")
+    assert case in listed(svc)
+    svc.ok("close", case, "--resolution", "已修复", now="2026-11-06T10:00:00+08:00")
+    assert case not in listed(svc)
+    assert listed(svc, "closed")[case]["status"] == "closed"
+    # a change made by git alone (as a pull or merge would): revert the close
+    path = svc.root / "cases" / "2026" / "11" / f"{case}.yaml"
+    svc.git("checkout", "HEAD~1", "--", str(path.relative_to(svc.root)))
+    svc.git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "restore")
+    assert case in listed(svc)
+    assert json.loads(svc.ok("due", "--within", "1w", "--format", "json").stdout)
+
+
+def test_a_damaged_index_is_rebuilt_and_an_unreadable_case_reported(svc: Svc) -> None:
+    case = svc.open("complaint", "--customer", "张三", "--phone", "13800138000")
+    listed(svc)
+    for part in (svc.root / ".svc").glob("index-*.marshal"):
+        part.write_bytes(b"not marshal")
+    assert case in listed(svc)
+    bad = svc.root / "cases" / "2026" / "11" / "C2611-A099.yaml"
+    bad.write_text("id: C2611-A099\nid: again\n", encoding="utf-8")
+    result = svc("list", "--format", "json")
+    assert result.exit_code == 1 and "C2611-A099.yaml" in result.stderr and "svc check" in result.stderr
+    assert case in {row["id"] for row in json.loads(result.stdout)}
+
+
+def test_repeat_detection_uses_the_phone_map(svc: Svc) -> None:
+    first = svc.open("complaint", "--customer", "张三", "--phone", "13800138000")
+    listed(svc)
+    second = svc.open("complaint", "--customer", "张三", "--phone", "138-0013-8000", now="2026-11-06T09:00:00+08:00")
+    shown = json.loads(svc.ok("show", second, "--format", "json").stdout)
+    assert shown["repeat_of"] == [first] and shown["level"] == "cs-director"
+    assert Path(svc.root / ".svc" / "index-phones.marshal").exists()
