@@ -166,7 +166,7 @@ def audit_patrols(store: Store) -> list[Problem]:
         for (_, before), (label_, after) in zip(histories, histories[1:]):
             if before is None or after is None:
                 continue
-            if after[: len(before)] != before:
+            if not _kept_in_order(before, after):
                 where = "in the work tree" if label_ == "work tree" else f"in commit {label_[:10]}"
                 problems.append(Problem(path, None, f"history altered {where}: an event was changed or removed"))
                 break
@@ -353,17 +353,33 @@ def _versions(store: Store, commit: str, rel: str, path: Path) -> tuple[Any, Any
 
 
 def _appended_only(shown: str, old: Any, new: Any, key: str, rev: str) -> list[Problem]:
-    """Every item of old[key] is still there, unchanged, at the same place in new[key]."""
+    """Every item of old[key] is still there, unchanged and in the same order, in new[key].
+
+    New items may stand between old ones: merging two clones unites their events by time
+    (svc merge-file), so one clone's earlier event can land before the other's later one.
+    """
     problems = []
     before = plain(old.get(key) or [])
     raw_after = new.get(key) or []
     after = plain(raw_after)
+    j = 0  # where the next old item is looked for
     for i, item in enumerate(before):
+        found = next((k for k in range(j, len(after)) if after[k] == item), None)
+        if found is not None:
+            j = found + 1
+            continue
         what = f"{key}[{i + 1}]"
         if isinstance(item, dict) and "action" in item:
             what += f" ({item.get('action')} at {item.get('at')})"
-        if i >= len(after):
+        if j >= len(after):
             problems.append(Problem(shown, line_of(new, key), f"{what} removed since {rev}"))
-        elif after[i] != item:
-            problems.append(Problem(shown, line_of(raw_after, i), f"{what} changed since {rev}"))
+        else:
+            problems.append(Problem(shown, line_of(raw_after, j), f"{what} changed since {rev}"))
+        j += 1
     return problems
+
+
+def _kept_in_order(before: list[Any], after: list[Any]) -> bool:
+    """`before` is a subsequence of `after`: nothing changed or removed, only added."""
+    rest = iter(after)
+    return all(any(item == other for other in rest) for item in before)

@@ -20,7 +20,8 @@ from svc.errors import RecordError
 from svc.model import CASE_KEYS, ReplayError, plain, replay
 from svc.patrols import PATROL_KEYS, replay_patrol
 from svc.projects import PROJECT_KEYS, replay_project
-from svc.retention import HOLD_KEYS, replay_hold
+from svc.retention import HOLD_KEYS, check_register_node, replay_hold
+from svc.store import KINDS as STORE_KINDS
 from svc.store import put_fields
 
 Event = dict[str, Any]
@@ -41,11 +42,14 @@ KINDS: dict[str, Kind] = {
 }
 
 
+_SCHEMA = {kind.folder: kind.check for kind in STORE_KINDS}
+
+
 def _identity(item: Any) -> str:
     return json.dumps(item, ensure_ascii=False, sort_keys=True)
 
 
-def _groups(events: list[Event]) -> list[list[Event]]:
+def _runs(events: list[Event]) -> list[list[Event]]:
     """Runs of events made by one command: same time, same user."""
     out: list[list[Event]] = []
     for ev in events:
@@ -54,6 +58,21 @@ def _groups(events: list[Event]) -> list[list[Event]]:
         else:
             out.append([ev])
     return out
+
+
+def _widened(run: list[Event], others: list[list[Event]]) -> list[Event]:
+    """The longer run of the same moment on the other side that holds all of `run`, if any:
+    an earlier merge put two clones' commands of one user and one second next to each other."""
+    for other in others:
+        if other != run and (other[0]["at"], other[0]["by"]) == (run[0]["at"], run[0]["by"]) and _within(run, other):
+            return other
+    return run
+
+
+def _within(small: list[Event], big: list[Event]) -> bool:
+    """`small` is a subsequence of `big`."""
+    rest = iter(big)
+    return all(any(ev == other for other in rest) for ev in small)
 
 
 def _common_prefix(a: list[Event], b: list[Event]) -> int:
@@ -67,14 +86,26 @@ def merge_history(ours: list[Event], theirs: list[Event], kind: Kind) -> tuple[l
     """The united history and a line for each change that could not be applied."""
     shared = _common_prefix(ours, theirs)
     history = list(ours[:shared])
-    seen: set[str] = set()
+    # each side's commands in its own order; between the sides, the earlier first (ties broken
+    # by content), so either clone computes the same history; a command both hold is one
+    ours_runs, theirs_runs = _runs(ours[shared:]), _runs(theirs[shared:])
+    sides = ([_widened(r, theirs_runs) for r in ours_runs], [_widened(r, ours_runs) for r in theirs_runs])
     tails: list[list[Event]] = []
-    for group in _groups(ours[shared:]) + _groups(theirs[shared:]):
-        key = _identity(group)
-        if key not in seen:
-            seen.add(key)
-            tails.append(group)
-    tails.sort(key=lambda g: (dt.datetime.fromisoformat(g[0]["at"]), _identity(g)))
+    done: set[str] = set()
+    at = [0, 0]
+    while True:
+        heads = []
+        for side, runs in enumerate(sides):
+            while at[side] < len(runs) and _identity(runs[at[side]]) in done:
+                at[side] += 1
+            if at[side] < len(runs):
+                heads.append(runs[at[side]])
+        if not heads:
+            break
+        run = min(heads, key=lambda g: (dt.datetime.fromisoformat(g[0]["at"]), _identity(g)))
+        done.add(_identity(run))
+        tails.append(run)
+    kept = {_identity(ev) for ev in history} | {_identity(ev) for group in tails for ev in group}
     conflicts: list[str] = []
     for group in tails:
         try:
@@ -82,12 +113,24 @@ def merge_history(ours: list[Event], theirs: list[Event], kind: Kind) -> tuple[l
         except ReplayError as exc:
             actions = ", ".join(ev["action"] for ev in group)
             text = (f"merge: not applied ({actions} by {group[0]['by']} at {group[0]['at']}): {exc.message}; "
-                    "the earlier change stands")
+                    f"the earlier change stands. It recorded: {_said(group)}")
             conflicts.append(text)
-            history.append({"at": group[0]["at"], "by": group[0]["by"], "action": "note", "text": text})
+            note = {"at": group[0]["at"], "by": group[0]["by"], "action": "note", "text": text}
+            if _identity(note) not in kept:  # an earlier merge already left this note
+                history.append(note)
             continue
         history.extend(group)
     return history, conflicts
+
+
+def _said(group: list[Event]) -> str:
+    """What a change that was not applied said (its outcome, resolution, text), so none of it is lost."""
+    parts = []
+    for ev in group:
+        details = ", ".join(f"{k}: {v if isinstance(v, str) else _identity(v)}" for k, v in ev.items()
+                            if k not in ("at", "by", "action") and v is not None)
+        parts.append(f"{ev['action']} ({details})" if details else ev["action"])
+    return "; ".join(parts)
 
 
 def merge_texts(base: str, ours: str, theirs: str, path: str) -> tuple[str, list[str]]:
@@ -96,12 +139,24 @@ def merge_texts(base: str, ours: str, theirs: str, path: str) -> tuple[str, list
     ours_node = yamlio.loads(ours, f"{path} (ours)")
     theirs_node = yamlio.loads(theirs, f"{path} (theirs)")
     if folder == "registers":
+        for node in (ours_node, theirs_node):  # whole numbers back to numbers: entries are written unchanged
+            check_register_node(node, path)
         return _merge_register(ours_node, theirs_node), []
     kind = KINDS.get(folder)
     if kind is None or not isinstance(ours_node, dict) or not isinstance(theirs_node, dict):
         raise RecordError(path, None, "not a record svc knows how to merge")
+    for node in (ours_node, theirs_node):  # the schema types the few numeric fields (round: 1 stays 1)
+        _SCHEMA[folder](node, path)
     facts = [k for k in kind.order if k != "history"]
-    history, conflicts = merge_history(plain(ours_node["history"]), plain(theirs_node["history"]), kind)
+    ours_history, theirs_history = plain(ours_node["history"]), plain(theirs_node["history"])
+    if ours_history and theirs_history and ours_history[0] != theirs_history[0]:
+        # not one record with two tails but two records given one ID: folding one into the
+        # other would lose a customer's case, so the merge stops and says why
+        first, second = sorted((ours_history[0], theirs_history[0]), key=_identity)
+        raise RecordError(path, None, f"two different records have the ID {plain(ours_node.get('id'))} (made at "
+                                      f"{first['at']} by {first['by']} and at {second['at']} by {second['by']}): "
+                                      "two clones use the same desk letter; give each its own (svc setup --desk B)")
+    history, conflicts = merge_history(ours_history, theirs_history, kind)
     for key in facts:  # facts both sides never change (intake); state is recomputed below
         if key in ours_node or key in theirs_node:
             if plain(ours_node.get(key)) != plain(theirs_node.get(key)) and key not in kind.state(kind.replay(history)):
@@ -114,5 +169,5 @@ def merge_texts(base: str, ours: str, theirs: str, path: str) -> tuple[str, list
 def _merge_register(ours: Any, theirs: Any) -> str:
     """The disposal register: the union of both sides' entries, oldest first."""
     entries = {(_identity(e)): e for e in plain(ours.get("entries") or []) + plain(theirs.get("entries") or [])}
-    ours["entries"] = sorted(entries.values(), key=lambda e: (e["disposed_at"], e["record"]))
+    ours["entries"] = sorted(entries.values(), key=lambda e: (e["disposed_at"], e["record"], _identity(e)))
     return yamlio.dumps(ours)

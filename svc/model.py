@@ -47,10 +47,6 @@ def severity_rank(severity: str) -> int:
 
 # --- the file schema -------------------------------------------------------------
 
-def _event_spec(fields: dict[str, s.Spec]) -> s.Spec:
-    base = {"at": s.time(True), "by": s.text(True), "action": s.text(True)}
-    return s.mapping({**base, **fields})
-
 
 EVENT_FIELDS: dict[str, dict[str, s.Spec]] = {
     "open": {
@@ -172,23 +168,7 @@ INTAKE_KEYS = tuple(k for k in CASE_KEYS if k not in STATE_KEYS and k not in ("i
 
 def check_case_node(node: Any, path: str) -> list[s.Problem]:
     """Every schema problem of a case file (top-level fields and each event)."""
-    problems = s.check_root(node, CASE_SPEC, path)
-    history = node.get("history") if isinstance(node, dict) else None
-    if isinstance(history, list):
-        for i, event in enumerate(history):
-            where = f"history[{i + 1}]"
-            if not isinstance(event, dict):
-                continue  # reported by the schema above
-            action = event.get("action")
-            fields = EVENT_FIELDS.get(action) if isinstance(action, str) else None
-            if fields is None:
-                problems.append(
-                    s.Problem(path, s.line_of(event, "action") or s.line_of(history, i),
-                              f"{where}.action is {action!r}; expected one of: {', '.join(ACTIONS)}")
-                )
-                continue
-            problems += s.validate(event, _event_spec(fields), path, where, history, i)
-    return problems
+    return s.check_record(node, CASE_SPEC, EVENT_FIELDS, path)
 
 
 # --- replay ------------------------------------------------------------------------

@@ -40,10 +40,6 @@ DEFAULT_CHECKLIST = (
 )
 
 
-def _event(fields: dict[str, s.Spec]) -> s.Spec:
-    return s.mapping({"at": s.time(True), "by": s.text(True), "action": s.text(True), **fields})
-
-
 PATROL_EVENTS: dict[str, dict[str, s.Spec]] = {
     "patrol": {},
     "finding": {"no": s.integer(True, 1), "category": s.enum(CATEGORIES, True), "place": s.text(True),
@@ -88,21 +84,7 @@ PATROL_KEYS = tuple(PATROL_SPEC.fields)
 
 
 def check_patrol_node(node: Any, path: str) -> list[s.Problem]:
-    problems = s.check_root(node, PATROL_SPEC, path)
-    history = node.get("history") if isinstance(node, dict) else None
-    if isinstance(history, list):
-        for i, event in enumerate(history):
-            if not isinstance(event, dict):
-                continue
-            action = event.get("action")
-            fields = PATROL_EVENTS.get(action) if isinstance(action, str) else None
-            if fields is None:
-                problems.append(s.Problem(path, s.line_of(event, "action"),
-                                          f"history[{i + 1}].action is {action!r}; expected one of: "
-                                          f"{', '.join(PATROL_EVENTS)}"))
-                continue
-            problems += s.validate(event, _event(fields), path, f"history[{i + 1}]", history, i)
-    return problems
+    return s.check_record(node, PATROL_SPEC, PATROL_EVENTS, path)
 
 
 def replay_patrol(history: list[dict[str, Any]]) -> list[dict[str, Any]]:

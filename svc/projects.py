@@ -79,9 +79,6 @@ def schedule(contract_signed: dt.date, start: dt.date, completion: dt.date,
 
 # --- the file ----------------------------------------------------------------------------
 
-def _event(fields: dict[str, s.Spec]) -> s.Spec:
-    return s.mapping({"at": s.time(True), "by": s.text(True), "action": s.text(True), **fields})
-
 
 PROJECT_EVENTS: dict[str, dict[str, s.Spec]] = {
     "add": {"schedule": s.seq(s.mapping({"visit": s.text(True), "rule": s.text(True), "due": s.date(True)}))},
@@ -113,20 +110,7 @@ PROJECT_KEYS = tuple(PROJECT_SPEC.fields)
 
 
 def check_project_node(node: Any, path: str) -> list[s.Problem]:
-    problems = s.check_root(node, PROJECT_SPEC, path)
-    history = node.get("history") if isinstance(node, dict) else None
-    if isinstance(history, list):
-        for i, event in enumerate(history):
-            if not isinstance(event, dict):
-                continue
-            fields = PROJECT_EVENTS.get(event.get("action")) if isinstance(event.get("action"), str) else None
-            if fields is None:
-                problems.append(s.Problem(path, s.line_of(event, "action"),
-                                          f"history[{i + 1}].action is {event.get('action')!r}; expected one of: "
-                                          f"{', '.join(PROJECT_EVENTS)}"))
-                continue
-            problems += s.validate(event, _event(fields), path, f"history[{i + 1}]", history, i)
-    return problems
+    return s.check_record(node, PROJECT_SPEC, PROJECT_EVENTS, path)
 
 
 @dataclass(frozen=True)

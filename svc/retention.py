@@ -62,20 +62,7 @@ HOLD_KEYS = tuple(HOLD_SPEC.fields)
 
 
 def check_hold_node(node: Any, path: str) -> list[s.Problem]:
-    problems = s.check_root(node, HOLD_SPEC, path)
-    history = node.get("history") if isinstance(node, dict) else None
-    if isinstance(history, list):
-        for i, event in enumerate(history):
-            if not isinstance(event, dict):
-                continue
-            fields = HOLD_EVENTS.get(event.get("action")) if isinstance(event.get("action"), str) else None
-            if fields is None:
-                problems.append(s.Problem(path, s.line_of(event, "action"),
-                                          f"history[{i + 1}].action must be hold or release"))
-                continue
-            spec = s.mapping({"at": s.time(True), "by": s.text(True), "action": s.text(True), **fields})
-            problems += s.validate(event, spec, path, f"history[{i + 1}]", history, i)
-    return problems
+    return s.check_record(node, HOLD_SPEC, HOLD_EVENTS, path)
 
 
 def replay_hold(history: list[dict[str, Any]]) -> str:

@@ -179,3 +179,28 @@ def check_root(node: Any, spec: Spec, path: str) -> list[Problem]:
 
 
 __all__ = ["Problem", "Spec", "check_root", "validate", "CommentedMap", "CommentedSeq"]
+
+
+def event_spec(fields: dict[str, Spec]) -> Spec:
+    """An event: when, by whom, what, and the action's own fields."""
+    return mapping({"at": time(True), "by": text(True), "action": text(True), **fields})
+
+
+def check_record(node: Any, spec: Spec, events: dict[str, dict[str, Spec]], path: str) -> list[Problem]:
+    """Every schema problem of a record file: its fields, and each event of its
+    `history:` against the fields its action takes."""
+    problems = check_root(node, spec, path)
+    history = node.get("history") if isinstance(node, dict) else None
+    if isinstance(history, list):
+        for i, event in enumerate(history):
+            where = f"history[{i + 1}]"
+            if not isinstance(event, dict):
+                continue  # reported by the schema above
+            action = event.get("action")
+            fields = events.get(action) if isinstance(action, str) else None
+            if fields is None:
+                problems.append(Problem(path, line_of(event, "action") or line_of(history, i),
+                                        f"{where}.action is {action!r}; expected one of: {', '.join(events)}"))
+                continue
+            problems += validate(event, event_spec(fields), path, where, history, i)
+    return problems

@@ -3,6 +3,7 @@ history back out of git (svc log, svc show --at)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shlex
 import sys
@@ -12,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from svc import yamlio
-from svc.errors import NotFoundError, SvcError
+from svc.errors import NotFoundError, RecordError, SvcError
 from svc.gitrepo import Git, GitError
-from svc.model import plain
-from svc.store import LOCAL_DIR, Store
+from svc.model import ReplayError, plain
+from svc.store import KINDS, LOCAL_DIR, Store, put_fields
 
 DRIVER_NAME = "svc"
 ATTRIBUTES = "*.yaml text eol=lf merge=svc\n"
@@ -77,17 +78,30 @@ def sync(store: Store, remote: str, branch: str | None, attempts: int = 3) -> li
     if git.run("status", "--porcelain", "--untracked-files=no", check=False).stdout.strip():
         raise SvcError("the clone has uncommitted changes to tracked files; commit or restore them first")
     branch = branch or git.run("rev-parse", "--abbrev-ref", "HEAD").stdout.strip()
+    # rebasing rewrites this clone's unpushed commits, which needs a committer; a desk or
+    # cron job with no git identity still syncs (the authors, who made the records, stay)
+    ident: dict[str, str] = {}
+    if git.run("var", "GIT_COMMITTER_IDENT", check=False).returncode != 0:
+        ident = {"GIT_COMMITTER_NAME": "svc", "GIT_COMMITTER_EMAIL": f"svc@{store.config.office.lower()}.invalid"}
     said = []
     for attempt in range(1, attempts + 1):
-        pulled = git.run("pull", "--rebase", "--quiet", remote, branch, check=False)
+        pulled = git.run("pull", "--rebase", "--quiet", remote, branch, env=ident, check=False)
         if pulled.returncode != 0:
             git.run("rebase", "--abort", check=False)
             detail = (pulled.stderr or pulled.stdout).strip().splitlines()
-            raise SvcError(f"pull from {remote} failed: {detail[-1] if detail else pulled.returncode}; nothing changed")
+            told = [line.removeprefix("svc merge: ") for line in detail if line.startswith("svc merge: ")]
+            cause = told[-1] if told else detail[-1] if detail else pulled.returncode
+            raise SvcError(f"pull from {remote} failed: {cause}; nothing changed")
+        # what the merge driver resolved (a change that no longer applied) is said, not swallowed
+        said += [line.removeprefix("svc merge: ") for line in pulled.stderr.splitlines() if line.startswith("svc merge: ")]
         pushed = git.run("push", "--quiet", remote, f"HEAD:{branch}", check=False)
         if pushed.returncode == 0:
             said.append(f"in sync with {remote}/{branch}" + (f" (after {attempt} tries)" if attempt > 1 else ""))
             return said
+        if "[remote rejected]" in pushed.stderr:  # the server refused (its hook): retrying cannot help
+            told = [line[len("remote:"):].strip() for line in pushed.stderr.splitlines() if line.startswith("remote:")]
+            reason = "\n".join(line for line in told if line) or pushed.stderr.strip().splitlines()[-1]
+            raise SvcError(f"push to {remote} refused by the server; the commits stay in this clone:\n{reason}")
         time.sleep(0.2 * attempt)
     raise SvcError(f"push to {remote} kept being rejected after {attempts} tries; run svc sync again")
 
@@ -110,9 +124,12 @@ def log(store: Store, path: Path) -> list[LogEntry]:
     done = git.run("log", "--format=%H%x1f%an%x1f%aI%x1f%s", "--", rel)
     rows = [line.split("\x1f") for line in done.stdout.splitlines() if line]
     texts = git.blobs([f"{row[0]}:{rel}" for row in rows])
+    schema = next((kind.check for kind in KINDS if rel.startswith(f"{kind.folder}/")), None)
     counts = []
     for text in texts:
         node = yamlio.loads_fast(text, rel) if text else None
+        if isinstance(node, dict) and schema is not None:
+            schema(node, rel)  # numbers as numbers (round: 1), as svc show gives them
         counts.append(plain(node.get("history") or []) if isinstance(node, dict) else [])
     entries = []
     for i, row in enumerate(rows):
@@ -125,23 +142,48 @@ def log(store: Store, path: Path) -> list[LogEntry]:
 
 def at_revision(store: Store, path: Path, when: str) -> str:
     """A record's text as it was at a git revision, or at the end of a date."""
+    if len(when) == 10 and when[4] == "-" and when[7] == "-":  # a date
+        return _as_of(store, path, when)
     git = _git(store)
     rel = store.rel(path)
-    rev = when
-    if len(when) == 10 and when[4] == "-" and when[7] == "-":  # a date: the last commit that day
-        found = git.run("rev-list", "-1", f"--before={when} 23:59:59", "HEAD", "--", rel).stdout.strip()
-        if not found:
-            raise NotFoundError(f"{path.stem} did not exist yet on {when}")
-        rev = found
-    else:
-        try:
-            rev = git.verify_rev(when)
-        except SvcError:
-            raise SvcError(f"--at {when!r} is neither a git revision nor a date (YYYY-MM-DD)") from None
+    try:
+        rev = git.verify_rev(when)
+    except SvcError:
+        raise SvcError(f"--at {when!r} is neither a git revision nor a date (YYYY-MM-DD)") from None
     text = git.show(rev, rel)
     if text is None:
         raise NotFoundError(f"{path.stem} did not exist at {when}")
     return text
+
+
+def _as_of(store: Store, path: Path, when: str) -> str:
+    """The record with the events that had happened by the end of a date (office time),
+    its state replayed from them. Not a commit's copy: after svc sync the commit made that
+    day may hold another desk's later events, and one desk's events of that day may have
+    been committed after them."""
+    from svc.merge import KINDS as REPLAYS
+
+    try:
+        end = dt.datetime.combine(dt.date.fromisoformat(when), dt.time.max, tzinfo=store.config.tz)
+    except ValueError:
+        raise SvcError(f"--at {when!r} is not a date (YYYY-MM-DD)") from None
+    shown = store.shown(path)
+    folder = store.rel(path).split("/")[0]
+    record, problems = store.parse(path, next(k for k in KINDS if k.folder == folder))
+    if record is None:
+        raise RecordError(problems[0].path, problems[0].line, problems[0].message)
+    node, kind = record.raw, REPLAYS[folder]
+    history = node["history"]
+    happened = sum(1 for ev in history if dt.datetime.fromisoformat(str(ev["at"])) <= end)  # times never go back
+    if not happened:
+        raise NotFoundError(f"{path.stem} did not exist yet on {when}")
+    del history[happened:]
+    try:
+        state = kind.state(kind.replay(plain(history)))
+    except ReplayError as exc:
+        raise RecordError(shown, None, f"history[{exc.index + 1}]: {exc.message}") from None
+    put_fields(node, state, kind.order)
+    return yamlio.dumps(node)
 
 
 __all__ = ["GitError", "setup", "sync", "log", "at_revision", "driver_ready"]

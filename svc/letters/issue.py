@@ -331,24 +331,11 @@ def _stored_path(root: Path, path: Path) -> str:
 
 
 def write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
-    """Replace `path` with `data` atomically (temp file, fsync, rename). A draft, which can
-    be made again at any time, skips the fsync (`durable=False`): still never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """Replace `path` with `data` atomically. A draft, which can be made again at any time,
+    skips the fsync (`durable=False`): still never half a file."""
+    from svc.yamlio import write_atomic
+
+    write_atomic(path, data, durable)
 
 
 # --- receipts --------------------------------------------------------------------------------------

@@ -16,7 +16,13 @@ def print_record(config: Config, store_root: Path, template_name: str, values: d
                  out_dir: Path, stem: str, now: dt.datetime) -> list[Path]:
     """Render `template_name` with `values` (plus office and letter fields) to files; return them."""
     lang = config.lang
-    found = templates.find(template_name, lang, store_root)
+    found = None
+    # records' printouts are not case letters: they live apart (an office may override them)
+    for folder, source in ((store_root / "templates" / "records" / lang, "store"),
+                           (templates.SHIPPED / "records" / lang, "shipped")):
+        if (folder / f"{template_name}.txt").is_file():
+            found = templates.TemplateFile(template_name, lang, folder / f"{template_name}.txt", source)
+            break
     if found is None:
         raise SvcError(f"no template {template_name!r} for {lang}")
     template = templates.load(found)
