@@ -2,10 +2,12 @@
 
 Both sides only ever append events, so a merge keeps the history both share and unites
 the two tails by event identity: commands (runs of events with the same time and user)
-are interleaved by time, ties broken by content, so either clone computes the same file.
-Each command is replayed on what comes before it; one that no longer applies (two clerks
-closed the case, or recorded the same follow-up round) is not lost but kept as a note
-saying so — the earlier change wins — and reported. The state fields are recomputed.
+are interleaved by time, ties broken by content. A command that cannot stand with the
+other side's (two clerks closed the case, or recorded the same follow-up round) is not
+lost but kept as a note saying what it recorded, and reported. The rule: "ours" stands —
+in `svc sync`'s rebase that is the change already shared through the remote, so
+published history is never rewritten (the server's append-only check holds). The state
+fields are recomputed.
 """
 
 from __future__ import annotations
@@ -106,14 +108,20 @@ def merge_history(ours: list[Event], theirs: list[Event], kind: Kind) -> tuple[l
         done.add(_identity(run))
         tails.append(run)
     kept = {_identity(ev) for ev in history} | {_identity(ev) for group in tails for ev in group}
+    ours_ids = {_identity(r) for r in sides[0]}
     conflicts: list[str] = []
-    for group in tails:
+    for n, group in enumerate(tails):
+        # Ours (in svc sync's rebase: what is already published) always stands; one of
+        # theirs is applied only if every later run of ours still applies after it.
+        later_ours = [ev for g in tails[n + 1:] if _identity(g) in ours_ids for ev in g]
         try:
             kind.replay(history + group)
+            if _identity(group) not in ours_ids:
+                kind.replay(history + group + later_ours)
         except ReplayError as exc:
             actions = ", ".join(ev["action"] for ev in group)
             text = (f"merge: not applied ({actions} by {group[0]['by']} at {group[0]['at']}): {exc.message}; "
-                    f"the earlier change stands. It recorded: {_said(group)}")
+                    f"the change already shared stands. It recorded: {_said(group)}")
             conflicts.append(text)
             note = {"at": group[0]["at"], "by": group[0]["by"], "action": "note", "text": text}
             if _identity(note) not in kept:  # an earlier merge already left this note
