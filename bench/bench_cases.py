@@ -2,14 +2,13 @@
 
     python bench/bench_cases.py [N ...]        (default: 1000 5000)
 
-Builds each store in a temp dir (N case files derived from the demo store's cases, no
-git), then runs each command as a real process several times and prints the median.
+Builds each store in a temp dir with bench/generate.py (no git), then runs each command as
+a real process several times and prints the median. See bench_scale.py for 100,000 cases.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -18,25 +17,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "records"
 
 
 def build(root: Path, count: int) -> None:
-    shutil.copy(DEMO / "svc.yaml", root / "svc.yaml")
-    templates = sorted((DEMO / "cases").glob("*/*/*.yaml"))
-    texts = [p.read_text(encoding="utf-8") for p in templates]
-    for n in range(count):
-        year, month = 2024 + (n // 12000) % 3, 1 + (n // 1000) % 12
-        source = templates[n % len(templates)]
-        text = texts[n % len(texts)]
-        old_id = source.stem
-        new_id = f"C{year % 100:02d}{month:02d}-B{n % 1000 + 1:03d}"
-        stamp_old = f"{old_id[1:3]}-{old_id[3:5]}"
-        text = text.replace(old_id, new_id).replace(f"20{stamp_old}-", f"{year}-{month:02d}-")
-        text = text.replace("13801012345", f"139{n:08d}")
-        folder = root / "cases" / f"{year}" / f"{month:02d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{new_id}.yaml").write_text(text, encoding="utf-8")
+    """A realistic store of `count` cases, made by bench/generate.py (no git: plain files)."""
+    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--cases", str(count), "--no-git", str(root)],
+                   check=True, capture_output=True)
 
 
 def timed(args: list[str], env: dict[str, str], runs: int = 5) -> float:
@@ -63,6 +49,7 @@ def main() -> None:
                 (["--help"], 5),
                 (["open", "complaint", "--customer", "测试", "--phone", "13900000042", "--summary", "bench"], 3),
                 (["show", "C2611-A001"], 5),
+                (["due"], 3),
                 (["list", "--status", "open", "--format", "json"], 3),
                 (["check"], 1),
             ]
