@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from svc import deadlines, workflow, yamlio
-from ruamel.yaml.comments import CommentedMap
-
+from svc import deadlines, workflow
 from svc.config import CONFIG_NAME, parse_config
 from svc.errors import RefusedError, SvcError
 from svc.gitrepo import Git
@@ -68,6 +66,7 @@ def init_store(path: Path, office: str, name: str | None, lang: str, timezone: s
         "branches": {},
     }
     text = _config_text(config)
+    from svc import yamlio  # here: reading commands never need ruamel
     parse_config(yamlio.loads(text, CONFIG_NAME), CONFIG_NAME)  # refuse a bad office code before anything is written
     path.mkdir(parents=True, exist_ok=True)
     (path / "cases").mkdir(exist_ok=True)
@@ -91,6 +90,9 @@ def init_store(path: Path, office: str, name: str | None, lang: str, timezone: s
 
 
 def _config_text(config: dict[str, Any]) -> str:
+    from svc import yamlio  # here: reading commands never need ruamel
+    from ruamel.yaml.comments import CommentedMap
+
     head = CommentedMap((k, config[k]) for k in ("office", "name", "lang", "timezone"))
     return (
         "# svc store configuration: see `svc init --help` and the README\n"
@@ -216,6 +218,7 @@ def new_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | No
     path = store.case_path(case_id)
     if path.exists():
         raise SvcError(f"{store.shown(path)} exists already; run svc check")
+    from svc import yamlio  # here: reading commands never need ruamel
     return NewCase(case_id, path, yamlio.dumps(new_case_node(node)), events)
 
 
@@ -258,6 +261,7 @@ def append_events(record: Record, events: list[dict[str, Any]], shown: str) -> s
     except ReplayError as exc:
         raise RefusedError(f"refused: {exc.message}") from None
     put_state(record.raw, state)
+    from svc import yamlio  # here: reading commands never need ruamel
     return yamlio.dumps(record.raw)
 
 
@@ -333,6 +337,7 @@ def add_project(ctx: Context, fields: dict[str, Any], at: dt.datetime | None) ->
         }
         node.update(replay_project([first]).as_fields())
         path = store.path_of(project_id, PROJECTS)
+        from svc import yamlio  # here: reading commands never need ruamel
         text = yamlio.dumps(ordered_node(node, PROJECT_KEYS))
         subject = f"project add {project_id}: {len(plan)} visits scheduled"
         commit = message(subject, ctx.actor, first["at"], "project-add", [project_id])
@@ -383,6 +388,7 @@ def record_visit(ctx: Context, project_ref: str, outcome: str, summary: str | No
         history = record.raw["history"]
         history.append(visit)
         put_fields(record.raw, replay_project(plain(history)).as_fields(), PROJECT_KEYS)
+        from svc import yamlio  # here: reading commands never need ruamel
         changes[record.path] = yamlio.dumps(record.raw)
         opened = f"; opened {case_id}" if case_id else ""
         commit = message(f"visit {project.id}: {key} {outcome}{opened}", ctx.actor, visit["at"], "visit",

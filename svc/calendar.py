@@ -16,12 +16,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Iterable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 from svc import schema as s
-from svc import yamlio
 from svc.errors import SvcError
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index + 1 = ISO weekday
@@ -274,7 +272,7 @@ def _overlap_problems(block: Any, path: str, where: str) -> list[s.Problem]:
     for i, item in enumerate(block.get("makeup_workdays") or []):
         clash = sorted(_days([item]) & holidays)
         if clash:
-            problems.append(s.Problem(path, yamlio.line_of(block["makeup_workdays"], i),
+            problems.append(s.Problem(path, s.line_of(block["makeup_workdays"], i),
                                       f"{where}.makeup_workdays[{i + 1}] {clash[0]} is also listed in {where}.holidays"))
     return problems
 
@@ -287,24 +285,24 @@ def check_calendar(node: Any, path: str, where: str = "calendar") -> list[s.Prob
     workdays = node.get("workdays")
     if workdays is not None:
         if not workdays:
-            problems.append(s.Problem(path, yamlio.line_of(node, "workdays"), f"{where}.workdays must name at least one day"))
+            problems.append(s.Problem(path, s.line_of(node, "workdays"), f"{where}.workdays must name at least one day"))
         seen: set[str] = set()
         for i, name in enumerate(workdays):
             if name in seen:
-                problems.append(s.Problem(path, yamlio.line_of(workdays, i), f"{where}.workdays lists {name} twice"))
+                problems.append(s.Problem(path, s.line_of(workdays, i), f"{where}.workdays lists {name} twice"))
             seen.add(name)
     hours = node.get("hours")
     if hours is not None:
         if len(hours) != 2:
-            problems.append(s.Problem(path, yamlio.line_of(node, "hours"),
+            problems.append(s.Problem(path, s.line_of(node, "hours"),
                                       f"{where}.hours must be two times, opening and closing, such as ['09:00', '18:00']"))
         elif _hhmm(hours[1]) <= _hhmm(hours[0]):
-            problems.append(s.Problem(path, yamlio.line_of(node, "hours"),
+            problems.append(s.Problem(path, s.line_of(node, "hours"),
                                       f"{where}.hours closes at {hours[1]}, not after it opens at {hours[0]}"))
     problems += _overlap_problems(node, path, where)
     for key, block in (node.get("years") or {}).items():
         if not _YEAR.match(str(key)):
-            problems.append(s.Problem(path, yamlio.line_of(node["years"], key),
+            problems.append(s.Problem(path, s.line_of(node["years"], key),
                                       f"{where}.years: {key!r} is not a year such as 2027"))
         elif isinstance(block, dict):
             problems += _overlap_problems(block, path, f"{where}.years.{key}")
@@ -357,9 +355,13 @@ def official_years(official: str) -> tuple[OfficialYear, ...]:
     name = official_data_name(official)
     shown = f"svc/data/{name}"
     try:
+        from importlib import resources
+
         text = resources.files("svc").joinpath("data", name).read_text(encoding="utf-8")
     except (FileNotFoundError, OSError):
         raise SvcError(f"{shown}: the official calendar {official!r} is missing from this installation of svc") from None
+    from svc import yamlio
+
     node = yamlio.loads_fast(text, shown)
     if not isinstance(node, dict):
         raise SvcError(f"{shown}: the shipped calendar is damaged: expected one block per year")

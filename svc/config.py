@@ -10,7 +10,6 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from svc import schema as s
-from svc import yamlio
 from svc.calendar import CALENDAR_SPEC, CalendarSettings, WorkCalendar, calendar_settings, check_calendar, load_calendar
 from svc.errors import RecordError, SvcError
 from svc.letters.settings import LETTERS_SPEC, LetterSettings, check_letters, letter_settings
@@ -105,7 +104,7 @@ def parse_config(node: Any, path: str) -> Config:
         try:
             zone(str(node["timezone"]))
         except SvcError as exc:
-            problems.append(s.Problem(path, yamlio.line_of(node, "timezone"), str(exc)))
+            problems.append(s.Problem(path, s.line_of(node, "timezone"), str(exc)))
     if not problems and node.get("calendar") is not None:
         problems += check_calendar(node["calendar"], path)
     if not problems and node.get("letters") is not None:
@@ -137,4 +136,6 @@ def parse_config(node: Any, path: str) -> Config:
 
 def load_config(root: Path) -> Config:
     path = root / CONFIG_NAME
+    from svc import yamlio
+
     return parse_config(yamlio.load_file(path, str(path)), str(path))

@@ -10,8 +10,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from svc.actions import Context, resolve_actor
+from typing import TYPE_CHECKING
+
 from svc.store import Store, find_root
+
+if TYPE_CHECKING:
+    from svc.actions import Context
 from svc.timeutil import parse_time
 
 
@@ -35,7 +39,9 @@ class Env:
             return parse_time(self.now_text, zone, "SVC_NOW")
         return dt.datetime.now(zone).replace(microsecond=0)
 
-    def context(self) -> Context:
+    def context(self) -> "Context":
+        from svc.actions import Context, resolve_actor
+
         store = self.store()
         return Context(store, resolve_actor(store, self.as_user), self.now())
 

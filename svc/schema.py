@@ -12,9 +12,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from svc.yamlio import line_of
+
+def line_of(node: Any, key: Any = None) -> int | None:
+    """1-based line of a mapping key (or of the node itself), if known."""
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return None
+    try:
+        if key is not None:
+            if isinstance(node, dict):  # a CommentedMap is a dict; a CommentedSeq a list
+                return lc.key(key)[0] + 1
+            return lc.item(key)[0] + 1
+        return lc.line + 1
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -178,7 +190,7 @@ def check_root(node: Any, spec: Spec, path: str) -> list[Problem]:
     return validate(node, spec, path, "", None, None)
 
 
-__all__ = ["Problem", "Spec", "check_root", "validate", "CommentedMap", "CommentedSeq"]
+__all__ = ["Problem", "Spec", "check_root", "check_record", "event_spec", "line_of", "validate"]
 
 
 def event_spec(fields: dict[str, Spec]) -> Spec:

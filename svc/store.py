@@ -16,11 +16,9 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from ruamel.yaml.comments import CommentedMap
 
-from svc import yamlio
 from svc.config import CONFIG_NAME, Config, load_config
 from svc.errors import LockedError, NotFoundError, RecordError, SvcError
 from svc.gitrepo import Git
@@ -29,6 +27,9 @@ from svc.patrols import Patrol, check_patrol_node
 from svc.projects import Project, check_project_node
 from svc.retention import Hold, check_hold_node
 from svc.schema import Problem
+
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
 
 LOCAL_DIR = ".svc"
 DESK = re.compile(r"^[A-Z]{1,2}$")
@@ -224,6 +225,8 @@ class Store:
         try:
             if text is None:
                 text = path.read_text(encoding="utf-8")
+            from svc import yamlio  # here, not at import: listing from the index never parses
+
             raw = yamlio.loads_fast(text, shown) if fast else yamlio.loads(text, shown)
         except UnicodeDecodeError:
             return None, [Problem(shown, None, "not UTF-8 text")]
@@ -243,7 +246,7 @@ class Store:
 
     def precise(self, record: Record, kind: RecordKind = CASES) -> Record:
         """The same record read round-trip (with line numbers), if it was read fast."""
-        if isinstance(record.raw, CommentedMap):
+        if hasattr(record.raw, "lc"):  # a ruamel CommentedMap: read round-trip already
             return record
         again, _ = self.parse(record.path, kind)
         return again or record
@@ -342,12 +345,14 @@ def _put_files(contents: dict[Path, str | None]) -> None:
             if path.exists():
                 path.unlink()
         else:
-            yamlio.write_atomic(path, text)
+            from svc.yamlio import write_atomic
+
+            write_atomic(path, text)
 
 
 # --- building and updating case files ---------------------------------------------------
 
-def put_fields(raw: CommentedMap, values: dict[str, Any], order: tuple[str, ...]) -> None:
+def put_fields(raw: "CommentedMap", values: dict[str, Any], order: tuple[str, ...]) -> None:
     """Store `values` in `raw`, touching only keys whose value changes; a new key goes
     where `order` puts it, and None removes a key."""
     for key, value in values.items():
@@ -366,13 +371,15 @@ def put_fields(raw: CommentedMap, values: dict[str, Any], order: tuple[str, ...]
         raw.insert(position, key, value)
 
 
-def put_state(raw: CommentedMap, state: State) -> None:
+def put_state(raw: "CommentedMap", state: State) -> None:
     """Store a case's replayed `state` in `raw`."""
     put_fields(raw, state.as_fields(), CASE_KEYS)
 
 
-def ordered_node(fields: dict[str, Any], order: tuple[str, ...]) -> CommentedMap:
+def ordered_node(fields: dict[str, Any], order: tuple[str, ...]) -> "CommentedMap":
     """A new record's mapping: keys in `order`, empty values left out."""
+    from ruamel.yaml.comments import CommentedMap
+
     node = CommentedMap()
     for key in order:
         value = fields.get(key)
@@ -384,6 +391,6 @@ def ordered_node(fields: dict[str, Any], order: tuple[str, ...]) -> CommentedMap
     return node
 
 
-def new_case_node(fields: dict[str, Any]) -> CommentedMap:
+def new_case_node(fields: dict[str, Any]) -> "CommentedMap":
     """A case mapping with keys in canonical order and empty intake left out."""
     return ordered_node(fields, CASE_KEYS)

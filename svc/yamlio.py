@@ -25,6 +25,7 @@ from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from svc.errors import RecordError
+from svc.schema import line_of  # noqa: F401 - where callers have always found it
 
 _NULL = ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"))
 
@@ -195,21 +196,6 @@ def _literal_multiline(data: Any) -> Any:
             and _BLOCK_SAFE.match(data)):
         return LiteralScalarString(data)
     return data
-
-
-def line_of(node: Any, key: Any = None) -> int | None:
-    """1-based line of a mapping key (or of the node itself), if known."""
-    lc = getattr(node, "lc", None)
-    if lc is None:
-        return None
-    try:
-        if key is not None:
-            if isinstance(node, CommentedMap):
-                return lc.key(key)[0] + 1
-            return lc.item(key)[0] + 1
-        return lc.line + 1
-    except (KeyError, IndexError, TypeError, AttributeError):
-        return None
 
 
 def _file_mode(path: Path) -> int:

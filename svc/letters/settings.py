@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from svc import schema as s
-from svc.yamlio import line_of
+from svc.schema import line_of
 
 FONT_ROLES = ("body", "title")
 FONT_SUFFIXES = (".ttf", ".ttc", ".otf", ".otc")
