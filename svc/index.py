@@ -158,9 +158,10 @@ class CaseIndex:
 
     def _reparse(self, rels: list[str], progress: Progress | None) -> None:
         root = str(self.store.root)
-        todo = [rel for rel in rels if (self.store.root / rel).exists()]
+        todo = [rel for rel in rels if os.path.exists(os.path.join(root, rel))]
+        present = set(todo)
         for rel in rels:
-            if rel not in todo:
+            if rel not in present:
                 self._drop(rel)
         results: Iterable[tuple[str, Any]]
         pool = None
