@@ -206,7 +206,7 @@ def new_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | No
         found = (store.parse(path, fast=True)[0] for path in paths)
         repeats = workflow.find_repeats(phone, opened_at, (r.case for r in found if r is not None))
     decision = workflow.opening(kind, fields, severity, repeats, store.config.lang)
-    case_id = store.new_case_id(opened_at)
+    case_id = store.new_id(opened_at)
     first = workflow.event(
         "open", opened_at, ctx.actor.id, severity=decision.severity, level=decision.level,
         assignee=assignee, repeat_of=repeats, reason="; ".join(decision.reasons) or None,

@@ -17,7 +17,7 @@ from svc.patrols import replay_patrol
 from svc.retention import MINIMUM_MONTHS, REGISTER_PATH, check_register_node, replay_hold
 from svc.schema import Problem
 from svc.store import CASE_ID, CASES, HOLDS, KINDS, PATROLS, PROJECTS, Record, RecordKind, Store, kind_of
-from svc.yamlio import line_of
+from svc.schema import line_of
 
 _CASE_FILE = re.compile(r"^\d{4}/\d{2}/[^/]+\.yaml$")
 

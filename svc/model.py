@@ -91,7 +91,6 @@ EVENT_FIELDS: dict[str, dict[str, s.Spec]] = {
     "feedback": {"note": s.text()},
     "repaired": {"note": s.text()},
 }
-ACTIONS = tuple(EVENT_FIELDS)
 
 REMEDY_SPEC = s.mapping(
     {

@@ -71,7 +71,6 @@ def kind_of(record_id: str) -> RecordKind | None:
         if kind.pattern.match(record_id.strip().upper()):
             return kind
     return None
-CASES_DIR = CASES.folder
 CASE_ID = CASES.pattern
 
 
@@ -176,17 +175,11 @@ class Store:
                     taken = max(taken, int(match.group(1)))
         return f"{stem}{taken + 1:03d}"
 
-    def new_case_id(self, opened_at: dt.datetime) -> str:
-        return self.new_id(opened_at, CASES)
-
     def paths(self, kind: RecordKind = CASES) -> list[Path]:
         base = self.root / kind.folder
         if not base.is_dir():
             return []
         return sorted(p for p in base.glob("*/*/*.yaml") if not p.name.startswith("."))
-
-    def case_paths(self) -> list[Path]:
-        return self.paths(CASES)
 
     def resolve(self, text: str, kind: RecordKind = CASES) -> str:
         """A full ID, or the unique record of `kind` whose ID ends with `text` (e.g. A017)."""
@@ -259,20 +252,13 @@ class Store:
             raise RecordError(first.path, first.line, first.message)
         return record
 
-    def iter_records(self, kind: RecordKind = CASES, problems: list[Problem] | None = None,
-                     prefilter: Callable[[str], bool] | None = None) -> Iterator[Record]:
-        """Every readable record of `kind`; unreadable ones are added to `problems` (or raise).
-
-        `prefilter` sees a file's text first and may skip it without parsing: a cheap
-        way to find the few files that can matter (it must never drop one that does).
-        """
+    def iter_records(self, kind: RecordKind = CASES, problems: list[Problem] | None = None) -> Iterator[Record]:
+        """Every readable record of `kind`; unreadable ones are added to `problems` (or raise)."""
         for path in self.paths(kind):
             try:
                 text = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 text = None  # parse words the error
-            if text is not None and prefilter is not None and not prefilter(text):
-                continue
             record, found = self.parse(path, kind, text, fast=True)
             if record is None:
                 if problems is None:
@@ -281,9 +267,8 @@ class Store:
                 continue
             yield record
 
-    def iter_cases(self, problems: list[Problem] | None = None,
-                   prefilter: Callable[[str], bool] | None = None) -> Iterator[Record]:
-        return self.iter_records(CASES, problems, prefilter)
+    def iter_cases(self, problems: list[Problem] | None = None) -> Iterator[Record]:
+        return self.iter_records(CASES, problems)
 
     # --- writing -----------------------------------------------------------------------
 

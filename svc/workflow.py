@@ -87,13 +87,6 @@ def normalize_phone(phone: str) -> str:
     return digits
 
 
-def mentions_phone(text: str, phone: str) -> bool:
-    """Whether a record's text may hold `phone`: a fast pre-filter before parsing; never
-    false for a file that holds that number, however it is written (a hand-edited file
-    may use flow style, quoted keys or comments), so it looks at the digits only."""
-    return normalize_phone(phone)[-7:] in re.sub(r"\D", "", text)
-
-
 def check_phone(phone: str, option: str = "--phone") -> str:
     text = phone.strip()
     if not re.fullmatch(r"[0-9+()\- /]+", text) or len(re.sub(r"\D", "", text)) < 3:

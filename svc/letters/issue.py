@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -29,7 +27,6 @@ from svc.model import DIRECTOR_ROLES, Case
 from svc.store import Record, Store
 from svc.timeutil import stamp
 
-FORMATS = ("pdf", "docx")
 # Letters that legal approves before they go out (发文前须报法务中心批准), by template.
 APPROVALS: dict[str, str] = {"formal-letter": "legal"}
 # Names the `svc letter` group uses for its own commands: no template can have them.

@@ -112,7 +112,7 @@ def parse(store: Store, path: Path) -> tuple[Entry | None, list[Problem]]:
     if not problems:
         expected = file_name(str(raw["number"]))
         if path.name != expected or not _NUMBER.match(str(raw["number"])):
-            problems.append(Problem(shown, yamlio.line_of(raw, "number"),
+            problems.append(Problem(shown, s.line_of(raw, "number"),
                                     f"number {raw['number']} does not belong in a file named {path.name}"))
     if problems:
         return None, problems

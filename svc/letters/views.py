@@ -8,9 +8,6 @@ from typing import Any, Callable
 from svc.config import Config
 from svc.letters.register import Entry
 
-ROW_KEYS = ("number", "printed", "issued_at", "issued_by", "case", "template", "title", "lang", "recipient",
-            "revealed", "signed_by", "signed_at", "files")
-
 HEADS = {
     "zh": ("编号", "发文时间", "案件", "文书", "收文单位", "经办人", "签收"),
     "en": ("number", "issued", "case", "letter", "recipient", "issued by", "signed for"),
