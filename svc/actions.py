@@ -14,7 +14,7 @@ from svc.config import CONFIG_NAME, parse_config
 from svc.errors import RefusedError, SvcError
 from svc.gitrepo import Git
 from svc.labels import label
-from svc.model import ReplayError, State, plain, replay
+from svc.model import Case, ReplayError, State, plain, replay
 from svc.store import DESK, LOCAL_DIR, Actor, Record, Store, new_case_node, ordered_node, put_fields, put_state
 from svc.timeutil import stamp, zone
 
@@ -265,6 +265,20 @@ def append_events(record: Record, events: list[dict[str, Any]], shown: str) -> s
     return yamlio.dumps(record.raw)
 
 
+def case_changes(ctx: Context, record: Record, events: list[dict[str, Any]],
+                 moment: dt.datetime) -> tuple[list[dict[str, Any]], dict[Path, str | None]]:
+    """What appending `events` to a loaded case writes: the events followed by the deadlines
+    they start and meet, the case file, and the hold a case at legal puts on the patrol
+    records it links. Every command that changes a case goes through here (call under the lock)."""
+    store = ctx.store
+    events = deadlines.consequences(record.case.fields, events, store.config.calendar, store.config.lang,
+                                    ctx.actor.id)
+    text = append_events(record, events, store.shown(record.path))
+    from svc.keeping import legal_holds
+
+    return events, {record.path: text, **legal_holds(ctx, plain(record.raw), moment)}
+
+
 def change_case(ctx: Context, case_id: str, verb: str, at: dt.datetime | None, rule: Rule) -> Record:
     """Load a case under the lock, let `rule` make events, append them, commit."""
     store = ctx.store
@@ -273,15 +287,9 @@ def change_case(ctx: Context, case_id: str, verb: str, at: dt.datetime | None, r
         moment = at or ctx.now
         events = rule(record.case, moment)  # the rule's own refusal comes first
         workflow.event_time(record.case, at, ctx.now)
-        events = deadlines.consequences(record.case.fields, events, store.config.calendar, store.config.lang,
-                                        ctx.actor.id)
-        shown = store.shown(record.path)
-        text = append_events(record, events, shown)
-        from svc.keeping import legal_holds  # a case at legal holds the patrol records it links
-
-        changes: dict[Path, str | None] = {record.path: text, **legal_holds(ctx, plain(record.raw), moment)}
+        events, changes = case_changes(ctx, record, events, moment)
         store.write(changes, commit_message(verb, record.case.id, events, ctx.actor), ctx.actor, events[0]["at"])
-    return store.load(record.case.id)
+    return Record(record.path, record.raw, Case(plain(record.raw)))  # as written: no need to read it again
 
 
 def archive(ctx: Context, before: dt.datetime, apply: bool) -> list[Record]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from svc import actions, deadlines, workflow
+from svc import actions, workflow
 from svc.actions import Context
 from svc.config import Config
 from svc.errors import RecordError, RefusedError, SvcError
@@ -306,12 +306,10 @@ def _issue(ctx: Context, template: templates.Template, case_id: str, request: Le
                 "files": [{"path": _stored_path(store.root, targets[fmt]), "sha256": hashlib.sha256(data).hexdigest()}
                           for fmt, data in rendered.items()],
             }
-            # a handling notice issued as a letter starts the branch's feedback clock, as `svc notify` does
-            events = deadlines.consequences(record.case.fields, [event], config.calendar, config.lang, ctx.actor.id)
-            case_text = actions.append_events(record, events, store.shown(record.path))
+            # as any case change: a handling notice starts the branch's feedback clock, as `svc notify` does
+            events, changes = actions.case_changes(ctx, record, [event], ctx.now)
             message = actions.commit_message("letter", case_id, events, ctx.actor) + f"Svc-Letter: {number}\n"
-            store.write({record.path: case_text, entry_path: register.entry_text(entry)}, message, ctx.actor,
-                        event["at"])
+            store.write({**changes, entry_path: register.entry_text(entry)}, message, ctx.actor, event["at"])
         except BaseException:
             for path in written:
                 path.unlink(missing_ok=True)
