@@ -7,13 +7,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from svc import workflow, yamlio
+from svc import deadlines, workflow, yamlio
 from svc.actions import Context, check_user, message, new_case
 from svc.errors import RefusedError
 from svc.model import plain
 from svc.patrols import (
     DEFAULT_CHECKLIST,
-    FIX_DAYS,
     MANAGER_ROLES,
     PATROL_KEYS,
     Patrol,
@@ -37,6 +36,10 @@ from svc.retention import (
 )
 from svc.store import HOLDS, PATROLS, Record, Store, ordered_node, put_fields
 from svc.timeutil import stamp
+
+
+# The patrol finding's clock: its length and whether a manager may extend it are the rule's.
+FIX_RULE = deadlines.RULES["patrol-fix-7d"]
 
 
 def _moment(ctx: Context, at: dt.datetime | None, after: dt.datetime | None = None) -> dt.datetime:
@@ -116,7 +119,7 @@ def add_finding(ctx: Context, ref: str, category: str, place: str, description: 
     def make(patrol: Patrol, moment: dt.datetime) -> tuple[list[dict[str, Any]], dict[Path, str]]:
         no = len(patrol.findings) + 1
         number.append(no)
-        due = None if settled else stamp(ctx.store.config.calendar.add_calendar_days(moment, FIX_DAYS))
+        due = None if settled else stamp(deadlines.due_from(FIX_RULE, moment, ctx.store.config.calendar))
         return [workflow.event("finding", moment, ctx.actor.id, no=no, category=category,
                                place=workflow.need_text(place, "--place"),
                                description=workflow.need_text(description, "--description"),
@@ -158,7 +161,7 @@ def route_finding(ctx: Context, ref: str, no: int, to: str, department: str | No
 
 
 def extend_finding(ctx: Context, ref: str, no: int, until: dt.date, reason: str, at: dt.datetime | None) -> None:
-    if ctx.actor.role not in MANAGER_ROLES:
+    if not FIX_RULE.extendable or ctx.actor.role not in MANAGER_ROLES:
         raise RefusedError(f"only a manager ({', '.join(MANAGER_ROLES)}) may extend a finding's 7 days; "
                            f"{ctx.actor.id} is {ctx.actor.role or 'not a declared user'}")
 

@@ -22,7 +22,6 @@ CATEGORIES = ("security", "facilities", "cleanliness", "landscaping", "renovatio
 ROUTES = ("repair", "department", "violation")
 RESULTS = ("ok", "problem", "skipped")
 MANAGER_ROLES = ("supervisor", "cs-director", "center-director", "admin")
-FIX_DAYS = 7  # patrol-fix-7d (svc/deadlines.py)
 
 # The default checklist (DOMAIN.md); an office sets its own under `patrol: checklist:` in svc.yaml.
 DEFAULT_CHECKLIST = (
