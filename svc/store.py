@@ -232,7 +232,8 @@ class Store:
             return self.parse(path, kind, text)
         if problems:
             return None, problems
-        return Record(path, raw, kind.view(plain(raw))), []
+        # a fast read is plain dicts and lists already; a round-trip read is copied out of ruamel's types
+        return Record(path, raw, kind.view(raw if type(raw) is dict else plain(raw))), []
 
     def parse_case(self, path: Path, text: str | None = None, fast: bool = False) -> tuple[Record | None, list[Problem]]:
         return self.parse(path, CASES, text, fast)

@@ -166,10 +166,60 @@ else:
             _FastResolver.__init__(self)
 
 
+    _STR = "tag:yaml.org,2002:str"
+    _MAP = "tag:yaml.org,2002:map"
+    _SEQ = "tag:yaml.org,2002:seq"
+    _NULLS = frozenset(("", "~", "null", "Null", "NULL"))  # what _NULL matches
+    from yaml.nodes import ScalarNode as _ScalarNode
+    from yaml.nodes import SequenceNode as _SequenceNode
+
+    class _NodeReader(_CParser):
+        """libyaml's parser and composer with the resolver cut to what a record uses:
+        a plain scalar is null or text. Turning the nodes into values is `_value`, a
+        walk that is several times cheaper than PyYAML's general constructor."""
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            if kind is _ScalarNode:
+                return _NULL[0] if implicit[0] and value in _NULLS else _STR
+            return _SEQ if kind is _SequenceNode else _MAP
+
+        def descend_resolver(self, parent: Any, index: Any) -> None:
+            pass  # no path resolvers
+
+        def ascend_resolver(self) -> None:
+            pass
+
+    class _Irregular(Exception):
+        """A tag, key or alias the walk leaves to the general constructor."""
+
+    def _value(node: Any) -> Any:
+        tag = node.tag
+        if tag == _STR:
+            return node.value
+        if tag == _MAP:
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = key_node.value
+                if key_node.tag != _STR or key in out:
+                    raise _Irregular
+                out[key] = _value(value_node)
+            return out
+        if tag == _SEQ:
+            return [_value(item) for item in node.value]
+        if tag == _NULL[0] and type(node) is _ScalarNode:
+            return None
+        raise _Irregular
+
+
 def loads_fast(text: str, path: str) -> Any:
     """Parse like `loads`, faster, as plain dicts and lists without line information."""
     if _FastLoader is None:
         return loads(text, path)
+    try:
+        node = _NodeReader(text).get_single_node()
+        return None if node is None else _value(node)
+    except (_Irregular, RecursionError, _pyyaml.YAMLError):
+        pass  # explicit tags, duplicate keys, aliases, errors: the general path words them
     try:
         return _pyyaml.load(text, Loader=_FastLoader)  # noqa: S506 - a safe constructor
     except _pyyaml.YAMLError:
