@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from svc import yamlio
 from svc.model import INTAKE_KEYS, ReplayError, plain, replay
@@ -24,17 +25,14 @@ _CASE_FILE = re.compile(r"^\d{4}/\d{2}/[^/]+\.yaml$")
 
 def check_store(store: Store, since: str | None = None) -> list[Problem]:
     problems: list[Problem] = []
-    records: list[Record] = []
     for path in _stray_files(store):
         problems.append(Problem(store.shown(path), None, "not where a case file belongs (cases/YYYY/MM/ID.yaml)"))
-    for record in store.iter_cases(problems):
-        records.append(record)
-        found = check_case(store, record)
-        if found:  # read again round-trip, so every problem carries its line
-            found = check_case(store, store.precise(record))
+    cases: list[CaseRefs] = []
+    for found, refs in _check_cases(store):
         problems += found
-    problems += check_unique_ids(store, records)
-    problems += check_links(store, records)
+        cases += refs
+    problems += check_unique_ids(store, cases)
+    problems += check_links(store, cases)
     for record in store.iter_records(PROJECTS, problems):
         found = check_project(store, record)
         if found:
@@ -52,6 +50,62 @@ def check_store(store: Store, since: str | None = None) -> list[Problem]:
     if since is not None:
         problems += check_since(store, since)
     return problems
+
+
+# What the store-wide case checks (unique IDs, links) need of each case file.
+CaseRefs = tuple[str, str, list[str], list[str]]  # rel, id, links, repeat_of
+
+_PARALLEL_FROM = 2000  # below this, starting worker processes costs more than it saves
+
+
+def _check_cases(store: Store) -> Iterator[tuple[list[Problem], list[CaseRefs]]]:
+    """Every case file checked on its own, in worker processes for a large store (one
+    per core): parsing is most of `svc check`'s time and each file stands alone."""
+    rels = [store.rel(p) for p in store.paths(CASES)]
+    cores = os.cpu_count() or 1
+    if len(rels) < _PARALLEL_FROM or cores < 2:
+        yield _check_case_files(store, rels)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(200, len(rels) // (cores * 8))
+    chunks = [rels[i:i + size] for i in range(0, len(rels), size)]
+    root = str(store.root)
+    with ProcessPoolExecutor(max_workers=cores) as pool:
+        yield from pool.map(_check_chunk, [(root, chunk) for chunk in chunks])
+
+
+_WORKER_STORES: dict[str, Store] = {}
+
+
+def _check_chunk(args: tuple[str, list[str]]) -> tuple[list[Problem], list[CaseRefs]]:
+    root, rels = args
+    if root not in _WORKER_STORES:
+        _WORKER_STORES[root] = Store.open(Path(root))
+    return _check_case_files(_WORKER_STORES[root], rels)
+
+
+def _check_case_files(store: Store, rels: list[str]) -> tuple[list[Problem], list[CaseRefs]]:
+    problems: list[Problem] = []
+    refs: list[CaseRefs] = []
+    for rel in rels:
+        path = store.root / rel
+        try:
+            text: str | None = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = None  # parse words the error
+        record, found = store.parse(path, CASES, text, fast=True)
+        if record is None:
+            problems += found
+            continue
+        found = check_case(store, record)
+        if found:  # read again round-trip, so every problem carries its line
+            found = check_case(store, store.precise(record))
+        problems += found
+        raw = record.raw
+        refs.append((rel, str(record.case.id), [str(t) for t in raw.get("links") or []],
+                     [str(t) for t in raw.get("repeat_of") or []]))
+    return problems, refs
 
 
 def _stray_files(store: Store) -> list[Path]:
@@ -273,30 +327,38 @@ def _show(value: Any) -> str:
     return "empty" if value is None else repr(value)
 
 
-def check_unique_ids(store: Store, records: list[Record]) -> list[Problem]:
-    by_id: dict[str, list[Record]] = defaultdict(list)
-    for record in records:
-        by_id[record.case.id].append(record)
+def check_unique_ids(store: Store, cases: list[CaseRefs]) -> list[Problem]:
+    by_id: dict[str, list[str]] = defaultdict(list)
+    for rel, case_id, _, _ in cases:
+        by_id[case_id].append(rel)
     problems = []
     for case_id, same in sorted(by_id.items()):
         if len(same) > 1:
-            where = ", ".join(store.shown(r.path) for r in same)
-            for r in map(store.precise, same):  # read round-trip again for the line
-                problems.append(Problem(store.shown(r.path), line_of(r.raw, "id"), f"duplicate ID {case_id} (in {where})"))
+            paths = [store.root / rel for rel in same]
+            where = ", ".join(store.shown(p) for p in paths)
+            for path in paths:  # read round-trip again for the line
+                raw, _ = _precise_raw(store, path)
+                problems.append(Problem(store.shown(path), line_of(raw, "id"), f"duplicate ID {case_id} (in {where})"))
     return problems
 
 
-def check_links(store: Store, records: list[Record]) -> list[Problem]:
+def _precise_raw(store: Store, path: Path) -> tuple[Any, list[Problem]]:
+    record, found = store.parse(path, CASES)
+    return (record.raw if record is not None else None), found
+
+
+def check_links(store: Store, cases: list[CaseRefs]) -> list[Problem]:
     # a file that exists but cannot be read is reported once, as itself, not as a dangling target
-    known = {r.case.id for r in records} | {p.stem for kind in KINDS for p in store.paths(kind)}
+    known = {case_id for _, case_id, _, _ in cases} | {p.stem for kind in KINDS for p in store.paths(kind)}
     known |= {e["record"] for e in register_entries(store)}  # disposed of by the rule: not dangling
     problems = []
-    for record in records:
-        for key in ("links", "repeat_of"):
-            for i, target in enumerate(record.raw.get(key) or []):
-                if kind_of(str(target)) is not None and target not in known:
-                    raw = store.precise(record).raw  # read round-trip again for the line
-                    problems.append(Problem(store.shown(record.path), line_of(raw[key], i),
+    for rel, _, links, repeat_of in cases:
+        for key, targets in (("links", links), ("repeat_of", repeat_of)):
+            for i, target in enumerate(targets):
+                if kind_of(target) is not None and target not in known:
+                    path = store.root / rel
+                    raw, _ = _precise_raw(store, path)  # read round-trip again for the line
+                    problems.append(Problem(store.shown(path), line_of(raw[key], i) if raw else None,
                                             f"{key} names {target}, which is not in the store"))
     return problems
 
