@@ -62,4 +62,44 @@ def test_repeat_detection_uses_the_phone_map(svc: Svc) -> None:
     second = svc.open("complaint", "--customer", "张三", "--phone", "138-0013-8000", now="2026-11-06T09:00:00+08:00")
     shown = json.loads(svc.ok("show", second, "--format", "json").stdout)
     assert shown["repeat_of"] == [first] and shown["level"] == "cs-director"
-    assert Path(svc.root / ".svc" / "index-phones.marshal").exists()
+    assert Path(svc.root / ".svc" / "index-phones-00.marshal").exists()  # the part of numbers ending 00
+
+
+# --- the git store's refresh: folder mtimes, git diff-files, and the files off git's copy ----------
+
+def test_files_added_by_hand_in_a_new_month_and_edited_in_place_are_seen(svc: Svc) -> None:
+    first = svc.open("complaint", "--customer", "张三", "--phone", "13800138000", "--summary", "漏水")
+    listed(svc)
+    source = svc.root / "cases" / "2026" / "11" / f"{first}.yaml"
+    text = source.read_text(encoding="utf-8")
+    # a case copied in by hand under a month folder that did not exist (untracked by git)
+    copy = svc.root / "cases" / "2026" / "12" / "C2612-A001.yaml"
+    copy.parent.mkdir()
+    copy.write_text(text.replace(first, "C2612-A001").replace("summary: 漏水", "summary: 抄来的"), encoding="utf-8")
+    assert listed(svc)["C2612-A001"]["summary"] == "抄来的"
+    # the untracked copy edited again in place, to the same size (same-second, same-size edits too)
+    copy.write_text(copy.read_text(encoding="utf-8").replace("抄来的", "改过的"), encoding="utf-8")
+    assert listed(svc)["C2612-A001"]["summary"] == "改过的"
+    # a tracked case edited in place and staged (git add): still the edited text
+    source.write_text(text.replace("summary: 漏水", "summary: 暗管"), encoding="utf-8")
+    svc.git("add", str(source.relative_to(svc.root)))
+    assert listed(svc)[first]["summary"] == "暗管"
+    # the edit thrown away by git (checkout): the committed text again
+    svc.git("checkout", "HEAD", "--", str(source.relative_to(svc.root)))
+    assert listed(svc)[first]["summary"] == "漏水"
+    # the copy removed together with its folder
+    copy.unlink()
+    copy.parent.rmdir()
+    assert set(listed(svc)) == {first}
+
+
+def test_a_stash_and_its_pop_are_seen(svc: Svc) -> None:
+    case = svc.open("complaint", "--customer", "张三", "--phone", "13800138000", "--summary", "漏水")
+    listed(svc)
+    path = svc.root / "cases" / "2026" / "11" / f"{case}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("summary: 漏水", "summary: 严重漏水"), encoding="utf-8")
+    assert listed(svc)[case]["summary"] == "严重漏水"
+    svc.git("stash")
+    assert listed(svc)[case]["summary"] == "漏水"
+    svc.git("stash", "pop")
+    assert listed(svc)[case]["summary"] == "严重漏水"
