@@ -16,6 +16,12 @@ from svc.errors import SvcError
 
 
 class SvcGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(_MODULE_OF)  # in the order of COMMAND_MODULES: the order of the help
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return _load(cmd_name)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -72,15 +78,30 @@ def cli(ctx: click.Context, store_path: str | None, as_user: str | None, wait: f
     ctx.obj = Env(store_path, as_user, wait, os.environ.get("SVC_NOW") or None, Path.cwd())
 
 
-def _register() -> None:
-    from svc.commands import cases, due, history, letters, patrols, projects, store
+# Which module defines each command. A command's module is imported only when it runs,
+# so `svc list` does not pay for the letters, patrols or sync code (start-up is most of a
+# small command's time). tests/test_startup.py checks this table against the modules.
+COMMAND_MODULES = {
+    "store": ("init", "check", "archive"),
+    "cases": ("open", "show", "list", "note", "assign", "escalate", "follow-up", "close", "reopen", "remedy",
+              "link", "met", "notify", "feedback", "repaired", "defer"),
+    "due": ("due",),
+    "projects": ("project", "visit"),
+    "patrols": ("patrol", "hold", "retention"),
+    "letters": ("letter", "approve"),
+    "history": ("setup", "sync", "merge-file", "log"),
+}
+_MODULE_OF = {name: module for module, names in COMMAND_MODULES.items() for name in names}
 
-    for module in (store, cases, due, projects, patrols, letters, history):
-        for command in module.COMMANDS:
-            cli.add_command(command)
 
+def _load(name: str) -> click.Command | None:
+    module_name = _MODULE_OF.get(name)
+    if module_name is None:
+        return None
+    import importlib
 
-_register()
+    module = importlib.import_module(f"svc.commands.{module_name}")
+    return next(command for command in module.COMMANDS if command.name == name)
 
 
 def main() -> None:

@@ -71,6 +71,30 @@ def test_help_and_open_do_not_import_pdf_or_docx_libraries(svc: Svc, stub_heavy:
     assert (svc.root / "cases" / "2026" / "11" / "C2611-A001.yaml").is_file()
 
 
+def test_the_command_table_names_every_command_of_every_module() -> None:
+    import importlib
+    import pkgutil
+
+    import svc.commands
+    from svc.cli import COMMAND_MODULES
+
+    found = {}
+    for info in pkgutil.iter_modules(svc.commands.__path__):
+        module = importlib.import_module(f"svc.commands.{info.name}")
+        found[info.name] = tuple(command.name for command in module.COMMANDS)
+    assert found == COMMAND_MODULES
+
+
+def test_list_loads_only_its_own_command_module(svc: Svc, stub_heavy: Path) -> None:
+    env = {"SVC_STORE": str(svc.root), "SVC_USER": "wangfang", "SVC_NOW": "2026-11-05T09:30:00+08:00"}
+    code, modules, out = probe("list", "--format", "json", env=env, stubs=stub_heavy)
+    assert code in (0, None), out
+    loaded = {m for m in modules if m.startswith("svc.commands.")}
+    assert loaded == {"svc.commands.cases"}
+    heavy = {"ruamel", "jinja2", "tabulate", "svc.sync", "svc.checks", "svc.letters.pdf", "svc.letters.word"}
+    assert not heavy & ({m.split(".")[0] for m in modules} | set(modules))
+
+
 def test_help_works_without_a_store_or_user(tmp_path: Path) -> None:
     done = run_svc("--help", cwd=tmp_path)
     assert done.returncode == 0 and "Example" in done.stdout and done.stderr == ""
