@@ -135,7 +135,56 @@ def parse_config(node: Any, path: str) -> Config:
 
 
 def load_config(root: Path) -> Config:
+    """The store's svc.yaml, read fast (every command reads it); a file with a problem is
+    read again round-trip so the message carries its line."""
     path = root / CONFIG_NAME
+    cached = _cached_node(root, path)
+    if cached is not None:
+        return parse_config(cached, str(path))
     from svc import yamlio
 
-    return parse_config(yamlio.load_file(path, str(path)), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yamlio.loads_fast(text, str(path))
+        config = parse_config(node, str(path))
+    except (RecordError, UnicodeDecodeError, OSError, AttributeError, TypeError):
+        return parse_config(yamlio.load_file(path, str(path)), str(path))
+    _cache_node(root, path, text)
+    return config
+
+
+# svc.yaml as last read, kept in .svc/ with the file's size and mtime: a small command
+# then starts without importing a YAML parser at all. Any change to the file misses it.
+_CONFIG_CACHE = ".svc/config.marshal"
+
+
+def _cached_node(root: Path, path: Path) -> Any:
+    import marshal
+    import os
+
+    try:
+        st = os.stat(path)
+        stamp, node = marshal.loads((root / _CONFIG_CACHE).read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return node if stamp == [st.st_mtime_ns, st.st_size] else None
+
+
+def _cache_node(root: Path, path: Path, text: str) -> None:
+    import marshal
+    import os
+    import time
+
+    from svc import yamlio
+
+    try:
+        st = os.stat(path)
+        if st.st_mtime_ns >= time.time_ns() - 2_000_000_000:
+            return  # changed just now: a same-size edit in the same tick would go unseen
+        node = yamlio.loads_fast(text, str(path))  # parse_config converted numbers in place
+        (root / ".svc").mkdir(exist_ok=True)
+        tmp = root / f"{_CONFIG_CACHE}.{os.getpid()}.tmp"
+        tmp.write_bytes(marshal.dumps([[st.st_mtime_ns, st.st_size], node]))
+        os.replace(tmp, root / _CONFIG_CACHE)
+    except (OSError, ValueError):
+        pass  # a read-only store: read svc.yaml every time

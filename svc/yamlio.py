@@ -10,19 +10,11 @@ or null are quoted, long lines are never folded, and files are replaced atomical
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import tempfile
 from pathlib import Path
 from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.representer import RoundTripRepresenter
-from ruamel.yaml.resolver import VersionedResolver
-from ruamel.yaml.scalarstring import LiteralScalarString
 
 from svc.errors import RecordError
 from svc.schema import line_of  # noqa: F401 - where callers have always found it
@@ -30,91 +22,18 @@ from svc.schema import line_of  # noqa: F401 - where callers have always found i
 _NULL = ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"))
 
 
-class TextResolver(VersionedResolver):
-    """Resolves plain scalars to text, except null."""
-
-    @property
-    def versioned_resolver(self) -> dict[Any, list[Any]]:  # type: ignore[override]
-        return {"": [_NULL], "~": [_NULL], "n": [_NULL], "N": [_NULL]}
-
-
-# Anything a YAML 1.1 reader (PyYAML, yq) or a 1.2 reader would not read back as the
-# same string: numbers (incl. octal, hex, sexagesimal), booleans, null, dates.
-_AMBIGUOUS = re.compile(
-    r"""^(?:
-        [-+]?(?:0|[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
-      | [-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
-      | [-+]?0[oxb][0-9a-fA-F_]+
-      | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
-      | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
-      | y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
-      | ~|null|Null|NULL
-      | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt ].*)?
-      | =|<<
-    )$""",
-    re.VERBOSE,
-)
-
-
-class _Representer(RoundTripRepresenter):
-    pass
-
-
-# Characters a literal block (or a single-quoted scalar) carries through unchanged: a
-# reader normalizes \r, \x85, \u2028 and \u2029 to line breaks and refuses control
-# characters, and ruamel writes a requested literal block without checking. Text with
-# anything else is written double-quoted, where every character is escaped safely.
-_BLOCK_SAFE = re.compile("^[\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*$")
-
-
-def _represent_str(representer: RoundTripRepresenter, data: str) -> Any:
-    style = None
-    if not _BLOCK_SAFE.match(data):
-        return representer.represent_scalar("tag:yaml.org,2002:str", data, style='"')
-    if "\n" in data:
-        return representer.represent_scalar("tag:yaml.org,2002:str", data, style="|")
-    if _AMBIGUOUS.match(data):
-        style = "'"
-    return representer.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Representer.add_representer(str, _represent_str)
-
-
-def _reader() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.Resolver = TextResolver
-    yaml.allow_duplicate_keys = False
-    yaml.preserve_quotes = True
-    return yaml
-
-
-def _writer() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.Representer = _Representer
-    yaml.width = 1 << 16
-    yaml.indent(mapping=2, sequence=2, offset=0)
-    yaml.allow_unicode = True
-    return yaml
-
-
-_READER = _reader()
-_WRITER = _writer()
-
-
 def loads(text: str, path: str) -> Any:
     """Parse YAML text strictly; errors become RecordError(path, line, message)."""
-    try:
-        return _READER.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or "malformed YAML"
-        if "duplicate key" in problem:
-            problem = problem.split(" with value")[0]
-        raise RecordError(path, line, problem.strip()) from None
-    except YAMLError as exc:
-        raise RecordError(path, None, f"malformed YAML: {exc}") from None
+    from svc import yamlrt  # ruamel, imported on first use
+
+    return yamlrt.loads(text, path)
+
+
+def dumps(data: Any) -> str:
+    """YAML text of `data`, round-trip (see the module's notes on quoting)."""
+    from svc import yamlrt
+
+    return yamlrt.dumps(data)
 
 
 def load_file(path: Path, shown: str | None = None) -> Any:
@@ -221,31 +140,9 @@ def loads_fast(text: str, path: str) -> Any:
     except (_Irregular, RecursionError, _pyyaml.YAMLError):
         pass  # explicit tags, duplicate keys, aliases, errors: the general path words them
     try:
-        return _pyyaml.load(text, Loader=_FastLoader)  # noqa: S506 - a safe constructor
+        return _pyyaml.load(text, Loader=_FastLoader)
     except _pyyaml.YAMLError:
         return loads(text, path)  # ruamel words the error, with its line
-
-
-def dumps(data: Any) -> str:
-    out = io.StringIO()
-    _WRITER.dump(_literal_multiline(data), out)
-    return out.getvalue()
-
-
-def _literal_multiline(data: Any) -> Any:
-    """Multi-line text is written as a literal block so diffs stay line by line."""
-    if isinstance(data, CommentedMap):
-        for key, value in data.items():
-            data[key] = _literal_multiline(value)
-        return data
-    if isinstance(data, CommentedSeq):
-        for i, value in enumerate(data):
-            data[i] = _literal_multiline(value)
-        return data
-    if (isinstance(data, str) and "\n" in data and not isinstance(data, LiteralScalarString)
-            and _BLOCK_SAFE.match(data)):
-        return LiteralScalarString(data)
-    return data
 
 
 def _file_mode(path: Path) -> int:
