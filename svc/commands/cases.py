@@ -171,7 +171,7 @@ def list_cmd(env: Env, status: str, kind: str | None, severity: str | None, leve
     else:
         from svc.index import CaseIndex
 
-        index = CaseIndex(store).refresh(_progress())
+        index = CaseIndex(store).refresh(_progress(), want=("open",) if status == "open" else ())
         candidates = index.rows(None if status == "all" else status)
         problems = [f"{store.shown(p)}: cannot be read; svc check says why" for p in index.unreadable()]
     rows = []
@@ -183,17 +183,24 @@ def list_cmd(env: Env, status: str, kind: str | None, severity: str | None, leve
             continue
         if now is not None and not agenda.has_overdue(row, now):
             continue
-        rows.append({k: row[k] for k in render.LIST_KEYS})
+        rows.append(row)
     rows.sort(key=lambda r: (r["opened_at"], r["id"]))
-    if fmt == "json":
-        click.echo(render.to_json(rows))
-    elif fmt == "csv":
+    if fmt == "json":  # the index has each open case's line ready
+        lines = [row.get("json") or render.json_line({k: row[k] for k in render.LIST_KEYS}) for row in rows]
+        click.echo("[\n" + ",\n".join(lines) + "\n]" if lines else "[]")
+        return _end(problems)
+    rows = [{k: row[k] for k in render.LIST_KEYS} for row in rows]
+    if fmt == "csv":
         click.echo(render.to_csv(rows, render.LIST_KEYS), nl=False)
     elif fmt == "ids":
         for row in rows:
             click.echo(row["id"])
     elif rows:
         click.echo(render.list_table(rows, store.config))
+    _end(problems)
+
+
+def _end(problems: list[str]) -> None:
     for problem in problems:
         click.echo(f"svc: {problem}", err=True)
     if problems:
