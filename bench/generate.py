@@ -159,8 +159,9 @@ def main() -> None:
         subprocess.run(["git", "init", "-q"], cwd=root, check=True)
         subprocess.run(["git", "add", "-A"], cwd=root, check=True)
         subprocess.run(["git", *env_id, "commit", "-q", "-m", f"generated store of {args.cases} cases"], cwd=root, check=True)
-        subprocess.run(["git", "config", "merge.svc.driver", f"{sys.executable} -m svc merge-file %O %A %B %P"], cwd=root,
-                       check=True)
+        # as `svc init` leaves a store: the merge driver, and git's settings for many files
+        subprocess.run([sys.executable, "-m", "svc", "--store", str(root), "setup"], check=True, capture_output=True)
+        subprocess.run(["git", "update-index", "--index-version", "4", "--split-index"], cwd=root, check=True)
         print(f"git repository made in {time.perf_counter() - began:.1f} s", file=sys.stderr)
 
 

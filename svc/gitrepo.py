@@ -43,6 +43,22 @@ class Git:
             raise GitError(f"git {args[0]} failed: {cause[0] if cause else done.returncode}{hint}")
         return done
 
+    def start(self, *args: str) -> subprocess.Popen[bytes] | None:
+        """Start a read-only git command to collect later with `finish` (so that Python
+        can do other work while git stats the work tree)."""
+        try:
+            return subprocess.Popen(["git", *args], cwd=self.root, stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+        except FileNotFoundError:
+            raise GitError("git is not installed; install git, or use a store made with --no-git") from None
+
+    @staticmethod
+    def finish(process: subprocess.Popen[bytes] | None) -> tuple[str, bool]:
+        """The output of a command from `start`, and whether it succeeded."""
+        assert process is not None
+        out, _ = process.communicate()
+        return out.decode("utf-8", errors="replace"), process.returncode == 0
+
     def init(self) -> None:
         self.run("init", "-q")
 
@@ -61,7 +77,18 @@ class Git:
         }
         if when:
             env["GIT_AUTHOR_DATE"] = when
-        self.run("add", "-A", "--", *paths)
+        head = self.run("rev-parse", "-q", "--verify", "HEAD", check=False).stdout.strip()
+        if head and self.run("diff-index", "--cached", "--quiet", "HEAD", "--", check=False).returncode == 0:
+            # Nothing else is staged, so the index with our paths updated is exactly the
+            # commit: plumbing skips the work-tree scan `git commit -- paths` makes (0.3 s
+            # at 100,000 files), and the index's cached trees make write-tree cheap.
+            self.run("update-index", "--add", "--remove", "--", *paths)
+            tree = self.run("write-tree").stdout.strip()
+            commit = self.run("commit-tree", tree, "-p", head, "-F", "-", env=env, input_text=message).stdout.strip()
+            subject = message.splitlines()[0] if message else ""
+            self.run("update-ref", "-m", f"commit: {subject}", "HEAD", commit, head)
+            return
+        self.run("add", "-A", "--", *paths)  # something else is staged (or no commit yet): commit only ours
         self.run("commit", "-q", "--no-verify", "-m", message, "--", *paths, env=env)
 
     def unstage(self, paths: list[str]) -> None:

@@ -34,6 +34,10 @@ def setup(store: Store, desk: str | None) -> list[str]:
     git.run("config", f"merge.{DRIVER_NAME}.name", "svc: unite record histories")
     git.run("config", f"merge.{DRIVER_NAME}.driver", driver_command())
     done.append("merge driver registered in .git/config")
+    # A store holds a file per record, 100,000 of them in time: git's settings for many
+    # files keep its index small to rewrite (split, prefix-compressed) on every commit.
+    for key, value in (("core.splitIndex", "true"), ("index.version", "4"), ("core.untrackedCache", "true")):
+        git.run("config", key, value)
     attributes = store.root / ".gitattributes"
     current = attributes.read_text(encoding="utf-8") if attributes.exists() else ""
     if "merge=svc" not in current:
