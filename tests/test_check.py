@@ -289,3 +289,25 @@ def test_since_needs_a_known_revision_and_git(svc: Svc, tmp_path: Path) -> None:
     result = Svc(make_store(tmp_path / "plain", git=False))("check", "--since", "HEAD")
     assert result.exit_code == 1 and "git" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_parallel_check_finds_what_the_serial_one_finds(svc: Svc, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large stores are checked in worker processes; the problems must be the same."""
+    from svc import checks
+    from svc.store import Store
+
+    first = svc.open("complaint", "--customer", "张三", "--phone", "13800138000")
+    second = svc.open("complaint", "--customer", "李四", "--phone", "13900139000")
+    folder = svc.root / "cases" / "2026" / "11"
+    (folder / "C2611-A077.yaml").write_text("id: C2611-A077\nid: again\n", encoding="utf-8")  # unreadable
+    text = (folder / f"{second}.yaml").read_text(encoding="utf-8")
+    (folder / f"{second}.yaml").write_text(text.replace("status: open", "status: closed"), encoding="utf-8")
+    dup = (folder / f"{first}.yaml").read_text(encoding="utf-8")
+    (folder / "C2611-A078.yaml").write_text(dup, encoding="utf-8")  # another file with the first case's ID
+    store = Store.open(svc.root)
+    serial = sorted(map(str, checks.check_store(store)))
+    monkeypatch.setattr(checks, "_PARALLEL_FROM", 1)
+    parallel = sorted(map(str, checks.check_store(store)))
+    assert parallel == serial
+    assert any("duplicate key" in p for p in serial) and any("duplicate ID" in p for p in serial)
+    assert any("status is 'closed' but its history gives 'open'" in p for p in serial)
