@@ -36,6 +36,12 @@ def run(args: list[str], env: dict[str, str]) -> float:
     return took
 
 
+def _time(args: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, env=env, capture_output=True, check=True)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     if len(sys.argv) != 2:
         raise SystemExit(__doc__)
@@ -52,7 +58,17 @@ def main() -> None:
         run(["open", "complaint", "--customer", "基准", "--phone", f"1390000{n:04d}", "--summary", "bench"], env)
         for n in range(5))
     figures["svc check (full)"] = run(["check"], env)
+    # what no svc command can go below on this machine: start-up, and git's stat of every file
+    floor = {
+        "python -c pass": statistics.median(_time([sys.executable, "-c", "pass"], env) for _ in range(5)),
+        "svc --version (start-up and imports)": statistics.median(run(["--version"], env) for _ in range(5)),
+    }
+    if (root / ".git").exists():
+        floor["git diff-files (stat of every case file)"] = statistics.median(
+            _time(["git", "-C", str(root), "diff-files", "--name-only", "--", "cases"], env) for _ in range(5))
     print(f"store: {root} ({cases} cases), {os.cpu_count()} cores")
+    for what, took in floor.items():
+        print(f"{what:<46} {took:>8.3f}")
     print(f"{'what':<46} {'seconds':>8} {'target':>8}  ")
     for what, took in figures.items():
         target = TARGETS[what]
