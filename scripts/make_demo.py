@@ -227,6 +227,18 @@ def build(root: Path) -> None:
     svc("2026-10-15T11:00:00+08:00", "zhaomin", "hold", "add", patrols["2024-10"][1],
         "--reason", "业主车辆损坏诉讼，车库巡查记录证据保全")
 
+    # 17. The front desk's duty log (值班日志) for 20 November: entries, the evening shift
+    # handover (交接班) with the open items it passed on, and the supervisor's signature
+    # the next morning.
+    svc("2026-11-20T08:52:00+08:00", "wangfang", "duty", "add", "接班。查阅前一班值班日志；电话、电脑、对讲机正常")
+    svc("2026-11-20T09:10:00+08:00", "lina", "duty", "add", f"工队投诉已按实名制登记 {crew}，转客服主任")
+    svc("2026-11-20T14:20:00+08:00", "wangfang", "duty", "add", f"回访 {visit} 客户：分公司已调整午间施工时间")
+    svc("2026-11-20T17:30:00+08:00", "wangfang", "handover", "--to", "lina", "--equipment", "电话、电脑、对讲机正常",
+        "--note", f"{visit} 待分公司书面回复")
+    svc("2026-11-20T17:35:00+08:00", "lina", "handover", "accept", "--equipment", "正常")
+    svc("2026-11-20T19:45:00+08:00", "lina", "duty", "add", "夜间无新投诉；3号楼电梯困人误报，已电话确认")
+    svc("2026-11-21T08:30:00+08:00", "gaoming", "duty", "sign", "--date", "2026-11-20")
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:

@@ -6,19 +6,36 @@ import datetime as dt
 import os
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from svc import yamlio
-from svc.model import INTAKE_KEYS, ReplayError, plain, replay
+from svc import duty, yamlio
+from svc import schema as s
 from svc.errors import RecordError
 from svc.keeping import register_entries
-from svc.projects import replay_project
+from svc.model import INTAKE_KEYS, ReplayError, plain, replay
 from svc.patrols import replay_patrol
-from svc.retention import MINIMUM_MONTHS, REGISTER_PATH, check_register_node, replay_hold
-from svc.schema import Problem
-from svc.store import CASE_ID, CASES, HOLDS, KINDS, PATROLS, PROJECTS, Record, RecordKind, Store, kind_of
-from svc.schema import line_of
+from svc.projects import replay_project
+from svc.retention import (
+    MINIMUM_MONTHS,
+    REGISTER_PATH,
+    check_register_node,
+    replay_hold,
+)
+from svc.schema import Problem, line_of
+from svc.store import (
+    CASE_ID,
+    CASES,
+    HOLDS,
+    KINDS,
+    PATROLS,
+    PROJECTS,
+    Record,
+    RecordKind,
+    Store,
+    kind_of,
+)
 
 _CASE_FILE = re.compile(r"^\d{4}/\d{2}/[^/]+\.yaml$")
 
@@ -26,7 +43,8 @@ _CASE_FILE = re.compile(r"^\d{4}/\d{2}/[^/]+\.yaml$")
 def check_store(store: Store, since: str | None = None) -> list[Problem]:
     problems: list[Problem] = []
     for path in _stray_files(store):
-        problems.append(Problem(store.shown(path), None, "not where a case file belongs (cases/YYYY/MM/ID.yaml)"))
+        folder = path.relative_to(store.root).parts[0]
+        problems.append(Problem(store.shown(path), None, f"not where a record file belongs ({folder}/YYYY/MM/ID.yaml)"))
     cases: list[CaseRefs] = []
     for found, refs in _check_cases(store):
         problems += found
@@ -45,8 +63,10 @@ def check_store(store: Store, since: str | None = None) -> list[Problem]:
                 found = check_derived(store, store.precise(record, kind), kind, derive)
             problems += found
     problems += check_retention(store)
+    problems += check_duty(store)
     if store.git is not None:
         problems += audit_patrols(store)
+        problems += audit_duty(store)
     if since is not None:
         problems += check_since(store, since)
     return problems
@@ -110,8 +130,8 @@ def _check_case_files(store: Store, rels: list[str]) -> tuple[list[Problem], lis
 
 def _stray_files(store: Store) -> list[Path]:
     out = []
-    for kind in (CASES, PROJECTS, PATROLS, HOLDS):
-        base = store.root / kind.folder
+    for folder in (CASES.folder, PROJECTS.folder, PATROLS.folder, HOLDS.folder, duty.FOLDER):
+        base = store.root / folder
         if not base.is_dir():
             continue
         for path in sorted(base.rglob("*")):
@@ -181,10 +201,56 @@ def audit_patrols(store: Store) -> list[Problem]:
     """Patrol records are evidence: in git history, none may be deleted other than through
     the disposal register on or after its disposable date, and none may have an event
     changed or removed (记录不得涂改)."""
-    assert store.git is not None
     register = {e["record"]: e for e in register_entries(store)}
+    return _audit_folder(store, PATROLS.folder, "patrol record", register)
+
+
+def audit_duty(store: Store) -> list[Problem]:
+    """The duty log: no page torn out, no entry altered (不得撕页, 记录不得涂改), in git
+    history as in the work tree. No rule ever disposes of it."""
+    return _audit_folder(store, duty.FOLDER, "duty log", {})
+
+
+def check_duty(store: Store) -> list[Problem]:
+    """Each day's duty log: its schema, its seals (an edited or removed event breaks the
+    chain), times within the day, signatures by a supervisor, acceptances by the person
+    a handover was to."""
     problems: list[Problem] = []
-    changes = store.git.changes(PATROLS.folder)
+    tz, users = store.config.tz, store.config.users
+    for path in duty.day_files(store.root):
+        shown = store.shown(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+            node = yamlio.loads_fast(text, shown)
+        except (RecordError, UnicodeDecodeError) as exc:
+            problems.append(Problem(shown, getattr(exc, "line", None), getattr(exc, "message", "not UTF-8 text")))
+            continue
+        found = s.check_root(node, duty.DAY_SPEC, shown)
+        if found:
+            problems += s.check_root(yamlio.loads(text, shown), duty.DAY_SPEC, shown)  # with lines
+            continue
+        try:
+            day = dt.date.fromisoformat(str(node["date"]))
+        except ValueError:
+            continue  # the schema said so
+        if path.name != f"{day.isoformat()}.yaml" or path.parent.name != f"{day:%m}" or path.parent.parent.name != f"{day:%Y}":
+            problems.append(Problem(shown, None, f"the log of {day.isoformat()} belongs in "
+                                                 f"{duty.FOLDER}/{day:%Y}/{day:%m}/{day.isoformat()}.yaml"))
+        found_day = duty.check_day(plain(node["history"]), day, tz, users)
+        if found_day:
+            raw = yamlio.loads(text, shown)  # again round-trip, for the lines
+            for index, message in found_day:
+                line = line_of(raw["history"], index) if index is not None else None
+                problems.append(Problem(shown, line, message))
+    return problems
+
+
+def _audit_folder(store: Store, folder: str, what: str, register: dict[str, Any]) -> list[Problem]:
+    """Records under `folder` kept as evidence, audited through git history: a deletion
+    needs a disposal register entry on or after its date; no event may be changed or removed."""
+    assert store.git is not None
+    problems: list[Problem] = []
+    changes = store.git.changes(folder)
     versions: dict[str, list[tuple[str, str]]] = defaultdict(list)
     deleted: dict[str, tuple[str, str]] = {}
     for commit, date, status, path in changes:
@@ -203,10 +269,11 @@ def audit_patrols(store: Store) -> list[Problem]:
         entry = register.get(record_id)
         where = f"in commit {commit[:10]} ({date[:10]})" if commit else "from the work tree (not committed)"
         if entry is None:
-            problems.append(Problem(path, None, f"patrol record {record_id} deleted {where} without a disposal "
-                                                f"register entry (保存期两年); restore it with git"))
+            kept = " (保存期两年)" if folder == PATROLS.folder else " (不得撕页)"
+            problems.append(Problem(path, None, f"{what} {record_id} deleted {where} without a disposal "
+                                                f"register entry{kept}; restore it with git"))
         elif date and date[:10] < entry["disposable_on"]:
-            problems.append(Problem(path, None, f"patrol record {record_id} deleted {where}, before its retention "
+            problems.append(Problem(path, None, f"{what} {record_id} deleted {where}, before its retention "
                                                 f"ended on {entry['disposable_on']}"))
     specs = [f"{commit}:{path}" for path, seen in sorted(versions.items()) for commit, _ in seen]
     texts = iter(store.git.blobs(specs))

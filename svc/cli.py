@@ -90,6 +90,8 @@ COMMAND_MODULES = {
     "patrols": ("patrol", "hold", "retention"),
     "letters": ("letter", "approve"),
     "history": ("setup", "sync", "merge-file", "log"),
+
+    "duty": ("duty", "handover"),
 }
 _MODULE_OF = {name: module for module, names in COMMAND_MODULES.items() for name in names}
 

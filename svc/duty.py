@@ -1,0 +1,172 @@
+"""The front desk's duty log (值班日志) and shift handover (交接班).
+
+One file per office day, `duty/YYYY/MM/YYYY-MM-DD.yaml`, holding that day's events in
+the order they happened:
+
+    entry     something the desk handled (text)
+    handover  the outgoing person hands the desk to `to`: the equipment check, a note, and
+              every open item being handed over (case, what is due, when)
+    accept    the incoming person confirms handover number `handover` (their own
+              equipment check and note)
+    sign      the supervisor's daily signature (covers every entry before it)
+
+No page is torn out and no entry is altered (不得撕页, 记录不得涂改): the file is only
+ever appended to. Each event carries a `seal`, the first 16 hex digits of the SHA-256 of
+the previous event's seal and this event's own fields, so an event edited or removed by
+hand breaks the chain and `svc check` says which; in a git store `svc check` also reads
+the history of `duty/` (as it does for patrol records). The seal shows a hand edit; it
+is not a signature against a forger who recomputes it - git's history is the record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from svc import schema as s
+from svc.deadlines import MINUTES, RULES
+from svc.errors import RefusedError
+from svc.patrols import MANAGER_ROLES
+
+FOLDER = "duty"
+ACTIONS = ("entry", "handover", "accept", "sign")
+# Important unfinished work may not be handed over (重要的工作未完成不得交接): a deadline
+# counted in minutes (the 3-minute callback, the engineer in 20) cannot wait for the next shift.
+URGENT_RULES = tuple(name for name, rule in RULES.items() if rule.unit == MINUTES)
+SHIFT = dt.timedelta(hours=12)  # how far back such a task still belongs to the shift handing over
+
+ITEM_SPEC = s.mapping({"id": s.text(True), "what": s.text(True), "due": s.time(), "rule": s.text()})
+EVENT_SPEC = s.mapping({
+    "at": s.time(True),
+    "by": s.text(True),
+    "action": s.enum(ACTIONS, True),
+    "text": s.text(),
+    "to": s.text(),
+    "equipment": s.text(),
+    "note": s.text(),
+    "items": s.seq(ITEM_SPEC),
+    "handover": s.integer(False, 1),
+    "seal": s.text(True),
+})
+DAY_SPEC = s.mapping({"date": s.date(True), "history": s.seq(EVENT_SPEC, True)})
+DAY_KEYS = ("date", "history")
+
+
+def day_path(root: Path, day: dt.date) -> Path:
+    return root / FOLDER / f"{day:%Y}" / f"{day:%m}" / f"{day.isoformat()}.yaml"
+
+
+def day_files(root: Path) -> list[Path]:
+    base = root / FOLDER
+    return sorted(base.glob("*/*/*.yaml")) if base.is_dir() else []
+
+
+def seal(previous: str | None, event: dict[str, Any]) -> str:
+    """The event's link in the day's chain: its own fields (not its seal) and the seal before it."""
+    fields = {k: v for k, v in event.items() if k != "seal"}
+    text = json.dumps([previous or "", fields], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def sealed(history: list[dict[str, Any]], event: dict[str, Any]) -> dict[str, Any]:
+    """`event` with its seal, to be appended to `history`."""
+    previous = history[-1].get("seal") if history else None
+    return {**event, "seal": seal(previous, event)}
+
+
+@dataclass
+class Handover:
+    number: int  # 1, 2, ... in the day's file
+    at: str
+    by: str
+    to: str
+    equipment: str
+    note: str | None
+    items: list[dict[str, Any]]
+    accepted: dict[str, Any] | None  # the accept event, when the incoming person confirmed
+
+
+def handovers(history: list[dict[str, Any]]) -> list[Handover]:
+    out: list[Handover] = []
+    for event in history:
+        if event.get("action") == "handover":
+            out.append(Handover(len(out) + 1, event["at"], event["by"], event["to"], event.get("equipment") or "",
+                                event.get("note"), list(event.get("items") or []), None))
+        elif event.get("action") == "accept":
+            number = int(event["handover"])
+            if 1 <= number <= len(out):
+                out[number - 1].accepted = event
+    return out
+
+
+def check_day(history: list[Any], day: dt.date, tz: dt.tzinfo, users: Any) -> list[tuple[int | None, str]]:
+    """What is wrong with a day's events: (event index or None, message)."""
+    found: list[tuple[int | None, str]] = []
+    previous_seal: str | None = None
+    previous_at: dt.datetime | None = None
+    given: list[Handover] = []
+    for i, event in enumerate(history):
+        expected = seal(previous_seal, event)
+        if event.get("seal") != expected:
+            found.append((i, f"history[{i + 1}] was altered, or an event before it removed (its seal does not "
+                             "match); the duty log is append-only (不得撕页, 记录不得涂改)"))
+        previous_seal = event.get("seal")
+        at = dt.datetime.fromisoformat(event["at"])
+        local = at.astimezone(tz).date()
+        # entries and handovers happen on the day; a signature or an acceptance may come later
+        if local != day and (event["action"] in ("entry", "handover") or local < day):
+            found.append((i, f"history[{i + 1}] at {event['at']} is not on {day.isoformat()} (office time)"))
+        if previous_at is not None and at < previous_at:
+            found.append((i, f"history[{i + 1}] is earlier than the event before it"))
+        previous_at = at
+        action = event["action"]
+        needed = {"entry": ("text",), "handover": ("to", "equipment"), "accept": ("handover",), "sign": ()}[action]
+        for key in needed:
+            if not event.get(key):
+                found.append((i, f"history[{i + 1}]: a {action} needs {key}"))
+        if users:
+            for key in ("by", "to") if action == "handover" else ("by",):
+                if event.get(key) and event.get(key) not in users:
+                    found.append((i, f"history[{i + 1}].{key}: unknown user {event.get(key)!r}"))
+        if action == "handover":
+            given.append(Handover(len(given) + 1, event["at"], event["by"], event.get("to") or "", "", None, [], None))
+        elif action == "accept" and event.get("handover"):
+            number = int(event["handover"])
+            if not 1 <= number <= len(given):
+                found.append((i, f"history[{i + 1}] accepts handover {number}, which is not before it"))
+            elif event["by"] != given[number - 1].to:
+                found.append((i, f"history[{i + 1}]: handover {number} was to {given[number - 1].to}, "
+                                 f"not {event['by']}"))
+            elif given[number - 1].accepted is not None:
+                found.append((i, f"history[{i + 1}]: handover {number} was already accepted"))
+            else:
+                given[number - 1].accepted = event
+        elif action == "sign" and users and (users.get(event["by"]) is None
+                                             or users[event["by"]].role not in MANAGER_ROLES):
+            found.append((i, f"history[{i + 1}]: the duty log is signed by a supervisor "
+                             f"({', '.join(MANAGER_ROLES)}), not {event['by']}"))
+    return found
+
+
+def pending_for(history: list[dict[str, Any]], user: str) -> list[Handover]:
+    return [h for h in handovers(history) if h.to == user and h.accepted is None]
+
+
+def unsigned(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries after the day's last signature (or all, if never signed)."""
+    last = max((i for i, e in enumerate(history) if e["action"] == "sign"), default=-1)
+    return [e for e in history[last + 1:] if e["action"] != "sign"]
+
+
+def need_manager(role: str | None, user: str) -> None:
+    if role not in MANAGER_ROLES:
+        raise RefusedError(f"the duty log is signed by a supervisor ({', '.join(MANAGER_ROLES)}); "
+                           f"{user} is {role or 'not a known user'}")
+
+
+__all__ = ["DAY_KEYS", "DAY_SPEC", "FOLDER", "Handover", "check_day", "day_files", "day_path", "handovers",
+           "pending_for", "seal", "sealed", "unsigned"]
