@@ -138,6 +138,7 @@ def hand_over(ctx: Context, to: str, equipment: str, note: str | None, at: dt.da
     if to == ctx.actor.id:
         raise RefusedError("a handover is to someone else (--to is you)")
     equipment = workflow.need_text(equipment, "--equipment")
+    note = (note or "").strip() or None
     moment = _moment(ctx, at)
     day = day_of(ctx, moment)
     items = open_items(store, ctx.actor.id, moment, store.config.lang)
@@ -153,8 +154,11 @@ def hand_over(ctx: Context, to: str, equipment: str, note: str | None, at: dt.da
     event = workflow.event("handover", moment, ctx.actor.id, to=to, equipment=equipment, note=note, items=kept)
     number: list[int] = []
 
+    _, last_night = read_day(store, day - dt.timedelta(days=1))
+    earlier = duty.handovers(plain(last_night["history"])) if last_night is not None else []
+
     def count(history: list[dict[str, Any]]) -> None:
-        waiting = [h for h in duty.handovers(history) if h.accepted is None]
+        waiting = [h for h in earlier + duty.handovers(history) if h.accepted is None]
         if waiting:
             first = waiting[0]
             raise RefusedError(f"handover {first.number} from {first.by} to {first.to} is not accepted yet; "
@@ -182,6 +186,8 @@ def accept(ctx: Context, day: dt.date | None, equipment: str | None, note: str |
             break
     else:
         raise NotFoundError(f"no handover to {ctx.actor.id} waiting to be accepted")
+    equipment = (equipment or "").strip() or None
+    note = (note or "").strip() or None
     event = workflow.event("accept", ctx.now, ctx.actor.id, handover=target.number, equipment=equipment, note=note)
 
     def still_waiting(history: list[dict[str, Any]]) -> None:

@@ -12,10 +12,12 @@ the order they happened:
 
 No page is torn out and no entry is altered (不得撕页, 记录不得涂改): the file is only
 ever appended to. Each event carries a `seal`, the first 16 hex digits of the SHA-256 of
-the previous event's seal and this event's own fields, so an event edited or removed by
-hand breaks the chain and `svc check` says which; in a git store `svc check` also reads
-the history of `duty/` (as it does for patrol records). The seal shows a hand edit; it
-is not a signature against a forger who recomputes it - git's history is the record.
+the previous event's seal and this event's own fields, so an event edited by hand, or
+removed from before the last, breaks the chain and `svc check` says which. The last event
+removed leaves a shorter chain that still holds: in a git store `svc check` also reads the
+history of `duty/` (as it does for patrol records) and reports that too. The seal shows a
+hand edit; it is not a signature against a forger who recomputes it - git's history is the
+record.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ def check_day(history: list[Any], day: dt.date, tz: dt.tzinfo, users: Any) -> li
         needed = {"entry": ("text",), "handover": ("to", "equipment"), "accept": ("handover",), "sign": ()}[action]
         for key in needed:
             if not event.get(key):
-                found.append((i, f"history[{i + 1}]: a {action} needs {key}"))
+                found.append((i, f"history[{i + 1}]: {action} needs {key}"))
         if users:
             for key in ("by", "to") if action == "handover" else ("by",):
                 if event.get(key) and event.get(key) not in users:
@@ -145,8 +147,7 @@ def check_day(history: list[Any], day: dt.date, tz: dt.tzinfo, users: Any) -> li
                 found.append((i, f"history[{i + 1}]: handover {number} was already accepted"))
             else:
                 given[number - 1].accepted = event
-        elif action == "sign" and users and (users.get(event["by"]) is None
-                                             or users[event["by"]].role not in MANAGER_ROLES):
+        elif action == "sign" and users and event["by"] in users and users[event["by"]].role not in MANAGER_ROLES:
             found.append((i, f"history[{i + 1}]: the duty log is signed by a supervisor "
                              f"({', '.join(MANAGER_ROLES)}), not {event['by']}"))
     return found

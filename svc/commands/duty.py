@@ -11,6 +11,7 @@ import click
 from svc import desk, duty, render
 from svc.env import Env
 from svc.errors import NotFoundError
+from svc.labels import label
 from svc.options import at_option, format_option
 from svc.timeutil import parse_date
 
@@ -124,7 +125,7 @@ def duty_show(env: Env, day_text: str | None, fmt: str, print_as: str | None, ou
         click.echo(f"{_minute(event['at'])}  {_person(env, event['by'])}  {_line(env, event)}")
     left = [e for e in duty.unsigned(history) if e["action"] == "entry"]
     if left:
-        click.echo(f"({len(left)} entries not yet signed by a supervisor)")
+        click.echo(f"({len(left)} {'entry' if len(left) == 1 else 'entries'} not yet signed by a supervisor)")
 
 
 _WORDS = {
@@ -160,7 +161,8 @@ def _print_log(env: Env, day: dt.date, history: list[dict[str, Any]], print_as: 
     from svc.letters.printing import print_record
 
     store = env.store()
-    rows = [{"time": _minute(e["at"])[11:], "by": _person(env, e["by"]), "text": _line(env, e)}
+    rows = [{"time": _minute(e["at"])[11:] if e["at"][:10] == day.isoformat() else _minute(e["at"])[5:],
+             "by": _person(env, e["by"]), "text": _line(env, e)}
             for e in history if e["action"] != "sign"]
     signs = [e for e in history if e["action"] == "sign"]
     left = [e for e in duty.unsigned(history) if e["action"] != "sign"]
@@ -245,7 +247,10 @@ def handover_show(env: Env, day_text: str | None, number: int | None, fmt: str, 
     """
     store = env.store()
     day = _day(env, day_text)
-    given = duty.handovers(desk.history_of(store, day))
+    given = _handovers_on(store, day)
+    if not given and day_text is None:  # just after midnight: last night's
+        day -= dt.timedelta(days=1)
+        given = _handovers_on(store, day)
     if not given:
         raise NotFoundError(f"no handover on {day.isoformat()}")
     if number is not None and not 1 <= number <= len(given):
@@ -265,18 +270,25 @@ def handover_show(env: Env, day_text: str | None, number: int | None, fmt: str, 
                    else "not accepted yet")
 
 
+def _handovers_on(store: Any, day: dt.date) -> list[duty.Handover]:
+    _, node = desk.read_day(store, day)
+    return duty.handovers(node["history"]) if node is not None else []
+
+
 def _print_handover(env: Env, day: dt.date, h: duty.Handover, print_as: str, out_dir: Path) -> None:
     from svc.letters.printing import print_record
 
     store = env.store()
+    lang = store.config.lang
     accepted = h.accepted or {}
     values = {"handover": {
         "date": day.isoformat(), "number": h.number, "at": _minute(h.at), "by": _person(env, h.by),
         "to": _person(env, h.to), "equipment": h.equipment, "note": h.note or NONE,
         "accepted_at": _minute(accepted.get("at")), "accepted_by": _person(env, accepted.get("by")),
         "accepted_equipment": accepted.get("equipment") or NONE, "accepted_note": accepted.get("note") or NONE,
-        "items": [{"id": i["id"], "what": i["what"], "due": _minute(i.get("due")), "rule": i.get("rule") or NONE}
-                  for i in h.items],
+        "items": [{"id": i["id"], "what": i["what"], "due": _minute(i.get("due")),
+                   "rule": label(lang, f"rule:{i['rule']}") if i.get("rule") else NONE}
+                  for i in h.items] or [{"id": NONE, "what": "无" if lang == "zh" else "none", "due": NONE, "rule": NONE}],
         "count": len(h.items),
     }}
     for path in print_record(store.config, store.root, "handover", values, _formats(print_as), out_dir,
