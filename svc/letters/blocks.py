@@ -12,12 +12,29 @@ A template is rendered by Jinja first; its output is read line by line:
     |------|------|            and a separator row ends the header rows (repeated on
                                every page); its dashes give the relative column widths,
                                `:--` `:-:` `--:` align a column left, centre, right
+    ! bar 满意度 | 朝阳=92.5 | 海淀=88 | target=90 | unit=%
+                               a horizontal bar chart: its title, then one bar per
+                               `label=value` item in the given order, each showing its
+                               value; a value is a number of 0 or more (12, 92.5; `92.5%`
+                               with unit=%). Options, anywhere on the line: `target=N`
+                               draws a target line with a note under the chart, `max=N`
+                               fixes the scale (else the largest value or target rounded
+                               up: 92.5 -> 100), `unit=%` follows each value. A chart
+                               with no items prints its title and "无数据" ("No data")
     any other line             a body paragraph (first line indented two characters
                                in Chinese)
     (empty line)               a little vertical space
 
 Inside template text, `\\n` is a line break, `\\|` a literal bar, `\\\\` a backslash, and
 a line starting with `\\` is a paragraph whatever follows.
+
+In a chart line only the line's own `|` and `=` separate the title, items, labels and
+values (an item splits at its last `=`): a field (`{{ b.name }}={{ b.rate }}`) whose value
+holds `|` or `=` stays whole, a field is never taken for an option, and a value that is
+not a number is an error naming the field. Items usually come from a loop on one line:
+`! bar 满意度{% for b in branches %} | {{ b.name }}={{ b.rate }}{% endfor %} | target=90`
+(Jinja drops the line break right after a `{% endfor %}`: end such a line with an option
+or a bar, `{% endfor %} |`).
 
 Values (`{{ customer.name }}`) never take part in this: Jinja writes a placeholder
 for each value, the lines are parsed, and only then is each placeholder replaced by
@@ -27,6 +44,7 @@ stays text; it can never become a table row, a title or markup.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -39,6 +57,9 @@ MARK_OPEN = "\ue000"
 MARK_CLOSE = "\ue001"
 _MARK = re.compile(f"{MARK_OPEN}(\\d+){MARK_CLOSE}")
 _SEPARATOR_CELL = re.compile(r"^\s*(:?)-+(:?)\s*$")
+_CHART = re.compile(r"^! bar(?=$|[ \t|])")
+_NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_CHART_OPTIONS = ("target", "max", "unit")
 
 
 @dataclass(frozen=True)
@@ -89,6 +110,60 @@ class Table:
         return out
 
 
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a chart: its label, its value, and the value as printed (with the unit)."""
+
+    label: Text
+    value: float
+    shown: Text
+
+
+# The words a chart prints itself, by language.
+CHART_WORDS: dict[str, dict[str, str]] = {
+    "zh": {"no-data": "无数据", "target": "目标："},
+    "en": {"no-data": "No data", "target": "Target: "},
+}
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A horizontal bar chart (`! bar TITLE | label=value ... | target=N | max=N | unit=%`)."""
+
+    title: Text
+    bars: tuple[Bar, ...]
+    scale: float  # the value a full-width bar stands for (> 0)
+    target: float | None = None
+    target_shown: Text = Text()  # the target as printed, with the unit
+    unit: Text = Text()
+    kind: str = "bar"
+
+    def target_note(self, lang: str) -> Text:
+        """`目标：90%` under the chart, or an empty Text when there is no target (or no bar)."""
+        if self.target is None or not self.bars:
+            return Text()
+        return Text((Segment(CHART_WORDS.get(lang, CHART_WORDS["zh"])["target"]), *self.target_shown.segments))
+
+    def empty_note(self, lang: str) -> Text:
+        """`无数据` in place of the bars when there are none."""
+        return Text() if self.bars else Text((Segment(CHART_WORDS.get(lang, CHART_WORDS["zh"])["no-data"]),))
+
+    def texts(self, lang: str) -> Iterator[Text]:
+        """Every piece of text the chart prints, in reading order."""
+        if self.title:
+            yield self.title
+        for bar in self.bars:
+            yield bar.label
+            yield bar.shown
+        for note in (self.target_note(lang), self.empty_note(lang)):
+            if note:
+                yield note
+
+    def fraction(self, value: float) -> float:
+        """How much of the full bar width `value` takes (a value over the scale fills it)."""
+        return max(0.0, min(1.0, value / self.scale))
+
+
 @dataclass
 class Document:
     """What a template yields: the same blocks feed the PDF and the DOCX renderer."""
@@ -97,7 +172,7 @@ class Document:
     lang: str
     style: str  # letter | form
     title: str
-    blocks: list[Block | Table] = field(default_factory=list)
+    blocks: list[Block | Table | Chart] = field(default_factory=list)
     draft: bool = False
     number: str | None = None
     author: str = ""
@@ -109,6 +184,9 @@ class Document:
                 for index, row in enumerate((*block.header, *block.rows)):
                     for first, _ in block.spans(index):
                         yield "cell", row[first]
+            elif isinstance(block, Chart):
+                for text in block.texts(self.lang):  # all set in the body font
+                    yield "chart", text
             elif block.text:
                 yield block.kind, block.text
 
@@ -119,6 +197,11 @@ class Document:
             if isinstance(block, Table):
                 for index, row in enumerate((*block.header, *block.rows)):
                     lines.append(" | ".join(row[first].plain for first, _ in block.spans(index)))
+            elif isinstance(block, Chart):
+                if block.title:
+                    lines.append(block.title.plain)
+                lines += [f"{bar.label.plain} {bar.shown.plain}" for bar in block.bars]
+                lines += [note.plain for note in (block.target_note(self.lang), block.empty_note(self.lang)) if note]
             elif block.kind != "space":
                 lines.append(block.text.plain)
         return "\n".join(lines)
@@ -131,9 +214,9 @@ class TemplateError(SvcError):
 _PREFIXES = (("## ", "heading"), ("# ", "title"), ("^ ", "center"), ("< ", "left"), ("> ", "right"))
 
 
-def parse_blocks(output: str, values: list[tuple[str, str | None]], template: str) -> list[Block | Table]:
+def parse_blocks(output: str, values: list[tuple[str, str | None]], template: str) -> list[Block | Table | Chart]:
     """Read rendered template output (with value placeholders) into blocks."""
-    blocks: list[Block | Table] = []
+    blocks: list[Block | Table | Chart] = []
     rows: list[tuple[int, list[str]]] = []
 
     def text(raw: str) -> Text:
@@ -154,6 +237,10 @@ def parse_blocks(output: str, values: list[tuple[str, str | None]], template: st
         if not stripped.strip():
             if blocks and not (isinstance(blocks[-1], Block) and blocks[-1].kind == "space"):
                 blocks.append(Block("space"))
+            continue
+        chart = _CHART.match(stripped)
+        if chart:
+            blocks.append(_chart(stripped[chart.end():], number, values, template))
             continue
         if stripped.startswith("\\") and not stripped.startswith(("\\n", "\\|", "\\\\")):
             blocks.append(Block("para", text(stripped[1:])))
@@ -267,3 +354,100 @@ def _text(raw: str, values: list[tuple[str, str | None]], template: str) -> Text
     if tail:
         segments.append(Segment(tail))
     return Text(tuple(segments))
+
+
+# --- charts ---------------------------------------------------------------------------------
+
+def _split(raw: str, separator: str, last: bool = False) -> list[str]:
+    """`raw` split on its own unescaped `separator`s (placeholders hold no separator, so a
+    field's `|` or `=` never splits); with `last`, only on the last one."""
+    places = []
+    i = 0
+    while i < len(raw):
+        if raw[i] == "\\" and i + 1 < len(raw):
+            i += 2
+            continue
+        if raw[i] == separator:
+            places.append(i)
+        i += 1
+    if last:
+        places = places[-1:]
+    parts = []
+    start = 0
+    for place in places:
+        parts.append(raw[start:place])
+        start = place + 1
+    parts.append(raw[start:])
+    return parts
+
+
+def _chart(raw: str, number: int, values: list[tuple[str, str | None]], template: str) -> Chart:
+    """A `! bar` line (after `! bar`): the title, then items and options split on the line's own bars."""
+    where = f"template {template}: output line {number}"
+    title_raw, *parts = _split(raw, "|")
+    items: list[tuple[str, str]] = []
+    options: dict[str, str] = {}
+    for part in parts:
+        if not part.strip(" \t"):
+            continue  # `| |` or a trailing bar
+        pieces = _split(part, "=")
+        key = pieces[0].strip(" \t")
+        if len(pieces) > 1 and key in _CHART_OPTIONS:
+            if key in options:
+                raise TemplateError(f"{where}: the bar chart gives {key}= twice")
+            options[key] = part[part.index("=") + 1:]
+            continue
+        label_value = _split(part, "=", last=True)
+        if len(label_value) != 2:
+            item = _text(part.strip(" \t"), values, template).plain
+            raise TemplateError(f"{where}: a bar chart item is label=value, not {item!r}")
+        items.append((label_value[0], label_value[1]))
+    unit = _text(options.get("unit", "").strip(" \t"), values, template)
+
+    def number_of(raw_value: str, what: str) -> tuple[float, Text]:
+        text = _text(raw_value.strip(" \t"), values, template)
+        plain = text.plain.strip()
+        if unit and plain.endswith(unit.plain) and plain != unit.plain:
+            plain = plain[:-len(unit.plain)].strip()  # `92.5%` with unit=% is 92.5
+        if not _NUMBER.match(plain):
+            sources = (values[int(m.group(1))][1] for m in _MARK.finditer(raw_value))  # an empty one too
+            fields = [f for f in sources if f]
+            origin = f" (field {', '.join(dict.fromkeys(fields))})" if fields else ""
+            raise TemplateError(f"{where}: {what} is not a number: {text.plain!r}{origin}")
+        value = float(plain)
+        if value < 0:
+            raise TemplateError(f"{where}: {what} is negative ({plain}); a bar chart shows values of 0 or more")
+        source = next((s.source for s in text.segments if s.source), None)
+        return value, Text((Segment(plain, source), *unit.segments))
+
+    bars: list[Bar] = []
+    for label_raw, value_raw in items:
+        label = _text(label_raw.strip(" \t"), values, template)
+        if not label.plain.strip():
+            raise TemplateError(f"{where}: a bar chart item has no label (before its =)")
+        value, shown = number_of(value_raw, f"the value of {label.plain!r} in the bar chart")
+        bars.append(Bar(label, value, shown))
+    target: float | None = None
+    target_shown = Text()
+    if "target" in options:
+        target, target_shown = number_of(options["target"], "the bar chart's target=")
+    scale = None
+    if "max" in options:
+        scale, _ = number_of(options["max"], "the bar chart's max=")
+        if scale <= 0:
+            raise TemplateError(f"{where}: the bar chart's max= must be more than 0")
+    if scale is None:
+        scale = _nice_ceiling(max([b.value for b in bars] + ([target] if target is not None else []), default=0.0))
+    return Chart(_text(title_raw.strip(" \t"), values, template), tuple(bars), scale, target, target_shown, unit)
+
+
+def _nice_ceiling(value: float) -> float:
+    """The scale for a largest value: it rounded up to 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8
+    times a power of ten (92.5 -> 100, 37 -> 40, 7 -> 8); 1 for nothing at all."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if value <= step * power * (1 + 1e-9):
+            return round(step * power, 12)
+    return 10 * power

@@ -7,6 +7,7 @@ every page. Text is laid out by `svc.letters.linebreak` (Chinese line-breaking r
 and drawn as plain text runs: no markup is ever parsed, so customer text prints as
 typed. Every font is an embedded TrueType subset; the document is byte-for-byte
 reproducible (reportlab's invariant mode), so a register's sha256 can be checked.
+A bar chart is vector graphics (reportlab.graphics shapes), its words in the body font.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from svc.letters.blocks import Block, Document, Table, Text
+from svc.letters.blocks import Block, Chart, Document, Table, Text
 from svc.letters.fonts import Font, reportlab_font
 from svc.letters.linebreak import Line, break_lines
 from svc.letters.words import word
@@ -168,6 +169,9 @@ def render_pdf(document: Document, body: Font, title: Font) -> bytes:
         if isinstance(block, Table):
             story.append(_table(block, style, body_font, TextFlow, RLTable, TableStyle))
             continue
+        if isinstance(block, Chart):
+            story.append(_chart(block, style, body_font, document.lang, Flowable))
+            continue
         assert isinstance(block, Block)
         if block.kind == "space":
             story.append(Spacer(1, style.gap))
@@ -238,7 +242,7 @@ def _keep_signature(story: list[Any], document: Document, keep_together: Any) ->
     start = end - 1
     while start > 0 and isinstance(blocks[start], Block) and blocks[start].kind == "space":
         start -= 1
-    if isinstance(blocks[start], Table):
+    if isinstance(blocks[start], (Table, Chart)):
         return story
     return [*story[:start], keep_together(story[start:])]
 
@@ -278,3 +282,183 @@ def _table(block: Table, style: Style, font: Any, text_flow: Any, rl_table: Any,
     table = rl_table(data, colWidths=widths, repeatRows=len(header), style=table_style(commands),
                      spaceBefore=4, spaceAfter=8, hAlign="CENTER")
     return table
+
+
+BAR_FILL = (0.31, 0.51, 0.71)
+TARGET_COLOUR = (0.75, 0.0, 0.0)
+_chart_flow: Any = None
+
+
+def _chart(chart: Chart, style: Style, font: Any, lang: str, flowable: Any) -> Any:
+    """A bar chart as a flowable: its title, then one row per bar (the label flush right
+    against the axis, the bar, its value after it), the target as a dashed line across
+    the rows with a legend under them. Drawn as reportlab.graphics shapes, every word in
+    the body font. It moves whole to the next page when it does not fit, so the title
+    stays with its bars; a chart taller than a page is split between rows."""
+    global _chart_flow
+    if _chart_flow is None:
+        _chart_flow = _chart_flow_class(flowable)
+    return _chart_flow(chart, style, font, lang)
+
+
+def _chart_flow_class(flowable: Any) -> Any:
+    from reportlab.graphics import renderPDF
+    from reportlab.graphics.shapes import Drawing, Rect, String
+    from reportlab.graphics.shapes import Line as RLLine
+    from reportlab.lib.colors import Color, black, white
+
+    bar_fill = Color(*BAR_FILL)
+    target_colour = Color(*TARGET_COLOUR)
+    gap = 6.0  # between the labels and the axis, and between a bar and its value
+    pad = 3.0  # above and below the drawing
+
+    class Layout:
+        """Where everything goes at one width (shared by the pieces of a split chart)."""
+
+        def __init__(self, chart: Chart, style: Style, font: Any, lang: str, width: float) -> None:
+            self.size = style.cell_size
+            self.leading = style.cell_leading
+            self.title_size = style.body_size
+            self.title_leading = style.body_size * 1.5
+            measure = metrics(font, self.size, 0.0)
+            self.measure = measure
+            self.title_lines = (break_lines(chart.title.plain.replace("\t", " "), metrics(font, self.title_size, 0.0),
+                                            width)
+                                if chart.title else [])
+            widest_value = max((measure(b.shown.plain) for b in chart.bars), default=0.0)
+            self.value_w = min(widest_value, 0.25 * width)
+            widest_label = max((max((measure(part) for part in b.label.plain.split("\n")), default=0.0)
+                                for b in chart.bars), default=0.0)
+            self.label_w = min(widest_label, 0.32 * width)
+            self.x0 = self.label_w + gap
+            self.bar_w = max(width - self.x0 - gap - self.value_w, 0.3 * width)
+            self.labels = [break_lines(b.label.plain.replace("\t", " "), measure, self.label_w) for b in chart.bars]
+            self.row_h = [max(len(lines), 1) * self.leading + self.leading * 0.35 for lines in self.labels]
+            self.bar_h = min(self.size * 1.15, self.leading)
+            self.note = (chart.target_note(lang) or chart.empty_note(lang)).plain
+            self.note_h = self.leading * 1.5 if self.note else 0.0
+
+        def baseline(self, top: float, leading: float, size: float) -> float:
+            """The baseline of a line whose box of height `leading` starts at `top` (as TextFlow sets it)."""
+            return top - ((leading - size) / 2 + ASCENT * size)
+
+    class ChartFlow(flowable):  # type: ignore[misc, valid-type]
+        def __init__(self, chart: Chart, style: Style, font: Any, lang: str, first: int = 0,
+                     last: int | None = None, with_title: bool = True, with_note: bool = True,
+                     layout: Layout | None = None) -> None:
+            super().__init__()
+            self.chart = chart
+            self.style = style
+            self.font = font
+            self.lang = lang
+            self.first = first
+            self.last = len(chart.bars) if last is None else last
+            self.with_title = with_title
+            self.with_note = with_note
+            self.layout = layout
+            self.spaceBefore = 4.0 if with_title else 0.0
+            self.spaceAfter = 8.0 if with_note else 0.0
+
+        def _layout(self, width: float) -> Layout:
+            if self.layout is None or getattr(self, "_laid_width", None) != width:
+                self.layout = Layout(self.chart, self.style, self.font, self.lang, width)
+                self._laid_width = width
+            return self.layout
+
+        def _height(self, layout: Layout, first: int, last: int, title: bool, note: bool) -> float:
+            height = 2 * pad + sum(layout.row_h[first:last])
+            if title:
+                height += len(layout.title_lines) * layout.title_leading
+            if note:
+                height += layout.note_h
+            return height
+
+        def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+            layout = self._layout(avail_width)
+            self.width = avail_width
+            self.height = self._height(layout, self.first, self.last, self.with_title, self.with_note)
+            return self.width, self.height
+
+        def split(self, avail_width: float, avail_height: float) -> list[Any]:
+            self.wrap(avail_width, avail_height)
+            if self.height <= avail_height + 0.01:
+                return [self]
+            if self.height <= FRAME_H - 0.01:
+                return []  # the whole chart goes to the next page: its title stays with its bars
+            layout = self._layout(avail_width)
+            rows = self.last - self.first
+            fit = 0
+            while fit < rows and self._height(layout, self.first, self.first + fit + 1, self.with_title,
+                                              False) <= avail_height + 0.01:
+                fit += 1
+            fit = min(fit, rows - 1)  # the last piece has at least one bar, with the note
+            if fit < min(2, rows - 1):
+                if avail_height < FRAME_H - 1:
+                    return []  # a title with fewer than two bars under it: start on the next page
+                fit = max(fit, 1)
+            cut = self.first + fit
+            head = ChartFlow(self.chart, self.style, self.font, self.lang, self.first, cut, self.with_title,
+                             False, layout)
+            tail = ChartFlow(self.chart, self.style, self.font, self.lang, cut, self.last, False,
+                             self.with_note, layout)
+            head._laid_width = tail._laid_width = avail_width
+            return [head, tail]
+
+        def draw(self) -> None:
+            layout = self._layout(self.width)
+            chart = self.chart
+            name = self.font.fontName
+            size = layout.size
+            drawing = Drawing(self.width, self.height)
+            # the renderer starts by setting its initial font: ours, or Helvetica (not embedded) appears
+            drawing.initialFontName = name
+            drawing.initialFontSize = size
+
+            def text(x: float, y: float, words: str, font_size: float = size) -> None:
+                drawing.add(String(x, y, words, fontName=name, fontSize=font_size, fillColor=black))
+
+            y = self.height - pad
+            if self.with_title:
+                for line in layout.title_lines:
+                    text((self.width - line.width) / 2, layout.baseline(y, layout.title_leading, layout.title_size),
+                         line.text, layout.title_size)
+                    y -= layout.title_leading
+            rows_top = y
+            rows_bottom = y - sum(layout.row_h[self.first:self.last])
+            if self.last > self.first:
+                drawing.add(RLLine(layout.x0, rows_bottom, layout.x0, rows_top, strokeColor=black,
+                                   strokeWidth=0.6))
+            target_x = None if chart.target is None else layout.x0 + layout.bar_w * chart.fraction(chart.target)
+            for index in range(self.first, self.last):
+                bar = chart.bars[index]
+                row_h = layout.row_h[index]
+                middle = y - row_h / 2
+                lines = layout.labels[index]
+                top = middle + len(lines) * layout.leading / 2
+                for number, line in enumerate(lines):
+                    text(layout.label_w - line.width, layout.baseline(top - number * layout.leading,
+                                                                      layout.leading, size), line.text)
+                length = layout.bar_w * chart.fraction(bar.value)
+                if length > 0:
+                    drawing.add(Rect(layout.x0, middle - layout.bar_h / 2, length, layout.bar_h,
+                                     fillColor=bar_fill, strokeColor=None, strokeWidth=0))
+                x = layout.x0 + length + gap / 2
+                if target_x is not None:  # the target line over the bar, and a white ground for the value
+                    drawing.add(RLLine(target_x, y - row_h, target_x, y, strokeColor=target_colour,
+                                       strokeWidth=1.2, strokeDashArray=[3, 2]))
+                    drawing.add(Rect(x - 1, middle - size * 0.55, layout.measure(bar.shown.plain) + 2, size * 1.1,
+                                     fillColor=white, strokeColor=None, strokeWidth=0))
+                text(x, layout.baseline(middle + layout.leading / 2, layout.leading, size), bar.shown.plain)
+                y -= row_h
+            if self.with_note and layout.note:
+                middle = y - layout.note_h / 2
+                baseline = layout.baseline(middle + layout.leading / 2, layout.leading, size)
+                if chart.bars:  # the target's legend: a piece of its line, and its words
+                    drawing.add(RLLine(layout.x0, middle, layout.x0 + 18, middle, strokeColor=target_colour,
+                                       strokeWidth=1.2, strokeDashArray=[3, 2]))
+                    text(layout.x0 + 24, baseline, layout.note)
+                else:  # no data
+                    text((self.width - layout.measure(layout.note)) / 2, baseline, layout.note)
+            renderPDF.draw(drawing, self.canv, 0, 0)
+
+    return ChartFlow

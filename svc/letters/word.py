@@ -9,6 +9,9 @@ opens it, the body is added as WordprocessingML, and python-docx saves it.
 Every run names its fonts explicitly (w:ascii, w:hAnsi, w:eastAsia, w:cs) and its
 language (w:lang w:eastAsia="zh-CN"); table header rows carry w:tblHeader so Word and
 LibreOffice repeat them on every page. Values are XML-escaped text, never markup.
+A bar chart is a borderless table: a row per bar with its label, the bar as shaded
+cells whose widths are in proportion to the value, and the value; the target is a
+dashed border down the rows at its place, explained by a note under the table.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from itertools import pairwise
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from svc.letters.blocks import Block, Document, Table, Text
+from svc.letters.blocks import Block, Chart, Document, Table, Text
 from svc.letters.fonts import Font
+from svc.letters.linebreak import is_wide
 from svc.letters.words import word
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -66,9 +71,11 @@ def _runs(text: str, rpr: str) -> str:
     return f"<w:r>{rpr}{inner}</w:r>"
 
 
-def _para(text: str, rpr: str, jc: str, line: int, before: int = 0, after: int = 0, indent: str = "") -> str:
-    return (f'<w:p><w:pPr><w:spacing w:before="{before}" w:after="{after}" w:line="{line}" w:lineRule="exact"/>'
-            f'{indent}<w:jc w:val="{jc}"/></w:pPr>{_runs(text, rpr) if text else ""}</w:p>')
+def _para(text: str, rpr: str, jc: str, line: int, before: int = 0, after: int = 0, indent: str = "",
+          keep: bool = False, runs: str = "") -> str:
+    keep_next = "<w:keepNext/>" if keep else ""
+    return (f'<w:p><w:pPr>{keep_next}<w:spacing w:before="{before}" w:after="{after}" w:line="{line}" '
+            f'w:lineRule="exact"/>{indent}<w:jc w:val="{jc}"/></w:pPr>{runs}{_runs(text, rpr) if text else ""}</w:p>')
 
 
 # --- the base package, built once per style, language, fonts and draft mark -----------------
@@ -215,8 +222,11 @@ def _body_xml(document: Document, body: Font, title: Font) -> str:
         if isinstance(block, Table):
             out.append(_table(block, cell_rpr, style, zh))
             following = document.blocks[index + 1] if index + 1 < len(document.blocks) else None
-            if following is None or isinstance(following, Table):  # Word needs a paragraph after a table
+            if following is None or isinstance(following, (Table, Chart)):  # Word needs a paragraph after a table
                 out.append(_para("", rpr, "left", 120))
+            continue
+        if isinstance(block, Chart):
+            out.append(_chart(block, document.lang, body, lang, style))
             continue
         assert isinstance(block, Block)
         text = block.text.plain
@@ -263,6 +273,89 @@ def _table(block: Table, rpr: str, style: _Style, zh: bool) -> str:
             f'<w:jc w:val="center"/><w:tblLayout w:type="fixed"/>{margins}<w:tblLook w:val="04A0" '
             f'w:firstRow="1" w:lastRow="0" w:firstColumn="0" w:lastColumn="0" w:noHBand="0" w:noVBand="1"/>'
             f'</w:tblPr><w:tblGrid>{grid}</w:tblGrid>{"".join(rows)}</w:tbl>')
+
+
+BAR_FILL = "4F82B5"  # the PDF's bar colour
+TARGET_COLOUR = "C00000"
+
+
+def _estimate(text: str, half_points: int) -> int:
+    """About how wide `text` is in twips (Han characters a whole em, others about half)."""
+    em = half_points * 10
+    return round(max((sum(em if is_wide(c) else em * 0.6 for c in part) for part in text.split("\n")), default=0))
+
+
+def _chart(chart: Chart, doc_lang: str, body: Font, lang: str, style: _Style) -> str:
+    """The chart's title, its table (a row per bar: label, bar, value) and the target's note."""
+    cell_rpr = _rpr(body.family, style.cell, lang)
+    out = []
+    if chart.title:
+        out.append(_para(chart.title.plain, _rpr(body.family, style.body, lang), "center", style.line,
+                         before=60, keep=bool(chart.bars)))
+    if not chart.bars:
+        out.append(_para(chart.empty_note(doc_lang).plain, cell_rpr, "center", style.cell_line, after=120))
+        return "".join(out)
+
+    margin = 85  # each side of a label or value cell
+    label_w = min(max(max(_estimate(b.label.plain, style.cell) for b in chart.bars) + 2 * margin + 40, 600),
+                  round(FRAME_TWIPS * 0.32))
+    value_w = min(max(max(_estimate(b.shown.plain, style.cell) for b in chart.bars) + 2 * margin + 160, 600),
+                  round(FRAME_TWIPS * 0.25))
+    bar_w = FRAME_TWIPS - label_w - value_w
+
+    def place(fraction: float, visible: bool) -> int:
+        """Where a length ends in the bar area, in steps of 20 twips (a bar with any value shows)."""
+        at = round(bar_w * fraction / 20) * 20
+        return max(at, 40) if visible and fraction > 0 else min(at, bar_w)
+
+    ends = [place(chart.fraction(b.value), True) for b in chart.bars]
+    target = None if chart.target is None else place(chart.fraction(chart.target), False)
+    if target == 0:
+        target = None  # a target of nothing is the axis itself
+    edges = sorted({0, bar_w, *ends, *([target] if target is not None else [])})
+    grid = [label_w, *(b - a for a, b in pairwise(edges)), value_w]
+    none = "".join(f'<w:{side} w:val="nil"/>' for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    gap = '<w:top w:val="single" w:sz="18" w:space="0" w:color="FFFFFF"/>'  # white space between bars
+    gap_bottom = gap.replace("w:top", "w:bottom")
+    axis = '<w:left w:val="single" w:sz="6" w:space="0" w:color="000000"/>'
+    dashed = f'<w:right w:val="dashed" w:sz="12" w:space="0" w:color="{TARGET_COLOUR}"/>'
+    no_margin = '<w:tcMar><w:left w:w="0" w:type="dxa"/><w:right w:w="0" w:type="dxa"/></w:tcMar>'
+    rows = []
+    last = len(chart.bars) - 1
+    for index, (bar, end) in enumerate(zip(chart.bars, ends)):
+        keep = index < last  # rows keep with the next: the chart stays on one page when it fits
+        cells = [(f'<w:tc><w:tcPr><w:tcW w:w="{label_w}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
+                  f'{_para(bar.label.plain, cell_rpr, "right", style.cell_line, keep=keep)}</w:tc>')]
+        points = sorted({0, bar_w, end, *([target] if target is not None else [])})
+        for start, stop in pairwise(points):
+            span = edges.index(stop) - edges.index(start)
+            # in the schema's order: top, left, bottom, right
+            borders = gap + (axis if start == 0 else "") + gap_bottom + (dashed if stop == target else "")
+            shade = f'<w:shd w:val="clear" w:color="auto" w:fill="{BAR_FILL}"/>' if stop <= end else ""
+            merge = f'<w:gridSpan w:val="{span}"/>' if span > 1 else ""
+            cells.append(f'<w:tc><w:tcPr><w:tcW w:w="{stop - start}" w:type="dxa"/>{merge}'
+                         f'<w:tcBorders>{borders}</w:tcBorders>{shade}{no_margin}<w:vAlign w:val="center"/>'
+                         f'</w:tcPr>{_para("", cell_rpr, "left", style.cell_line, keep=keep)}</w:tc>')
+        cells.append(f'<w:tc><w:tcPr><w:tcW w:w="{value_w}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
+                     f'{_para(bar.shown.plain, cell_rpr, "left", style.cell_line, keep=keep)}</w:tc>')
+        rows.append(f'<w:tr><w:trPr><w:cantSplit/></w:trPr>{"".join(cells)}</w:tr>')
+    grid_xml = "".join(f'<w:gridCol w:w="{w}"/>' for w in grid)
+    margins = ('<w:tblCellMar><w:top w:w="30" w:type="dxa"/><w:left w:w="85" w:type="dxa"/>'
+               '<w:bottom w:w="30" w:type="dxa"/><w:right w:w="85" w:type="dxa"/></w:tblCellMar>')
+    out.append(f'<w:tbl><w:tblPr><w:tblW w:w="{sum(grid)}" w:type="dxa"/><w:jc w:val="center"/>'
+               f'<w:tblBorders>{none}</w:tblBorders><w:tblLayout w:type="fixed"/>{margins}'
+               f'<w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" w:firstColumn="0" w:lastColumn="0" '
+               f'w:noHBand="1" w:noVBand="1"/></w:tblPr>'
+               f'<w:tblGrid>{grid_xml}</w:tblGrid>{"".join(rows)}</w:tbl>')
+    note = chart.target_note(doc_lang)
+    if note:  # the target's legend: a piece of its dashed line, and its words
+        sample = _runs("\u3000\u3000", _rpr(body.family, style.cell, lang, color=TARGET_COLOUR).replace(
+            "<w:lang", f'<w:u w:val="dash" w:color="{TARGET_COLOUR}"/><w:lang'))
+        out.append(_para(" " + note.plain, cell_rpr, "left", style.cell_line, before=60, after=120,
+                         indent=f'<w:ind w:left="{label_w}"/>', runs=sample))
+    else:  # Word needs a paragraph after a table
+        out.append(_para("", cell_rpr, "left", 120))
+    return "".join(out)
 
 
 def render_docx(document: Document, body: Font, title: Font, when: dt.datetime) -> bytes:
