@@ -91,6 +91,7 @@ COMMAND_MODULES = {
     "letters": ("letter", "approve"),
     "history": ("setup", "sync", "merge-file", "log"),
 
+    "report": ("report",),
     "duty": ("duty", "handover"),
 }
 _MODULE_OF = {name: module for module, names in COMMAND_MODULES.items() for name in names}
