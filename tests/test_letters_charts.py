@@ -310,3 +310,15 @@ def test_libreoffice_converts_the_chart(tmp_path: Path) -> None:
     content = pdf_pages(converted)[0].get_contents().get_data().decode("latin-1")
     assert re.search(r"0?\.3098\d* 0?\.5098\d* 0?\.7098\d* rg", content)  # the bars' colour (4F82B5) ...
     assert BAR_FILL.search(content)  # ... filling the shaded cells
+
+
+@pytest.mark.parametrize("filler", [19, 20, 21, 22, 44, 45, 46, 47])  # around the foot of pages 1 and 2
+def test_a_heading_is_never_left_alone_at_the_foot_of_a_page(tmp_path: Path, filler: int) -> None:
+    """Whatever the text above it, a heading shares its page with what follows it."""
+    lines = "\n".join(f"第{i}段：本月客户来电较多，处理及时。" for i in range(filler))
+    template = TEMPLATE.split("## 一、满意度")[0] + lines + "\n## 三、明细\n| 项目 | 数量 |\n|---|---|\n| 首行 | 1 |\n"
+    path = print_chart(tmp_path, ("pdf",), template=template)["pdf"]
+    for page in pdf_pages(path):
+        text = squeeze(page.extract_text())
+        if "三、明细" in text:
+            assert "首行1" in text, text[-80:]

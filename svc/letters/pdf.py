@@ -78,7 +78,7 @@ def metrics(font: Any, size: float, tracking: float) -> _Metrics:
 
 
 def render_pdf(document: Document, body: Font, title: Font) -> bytes:
-    from reportlab.platypus import BaseDocTemplate, Flowable, Frame, KeepTogether, PageTemplate, Spacer
+    from reportlab.platypus import BaseDocTemplate, CondPageBreak, Flowable, Frame, KeepTogether, PageTemplate, Spacer
     from reportlab.platypus import Table as RLTable
     from reportlab.platypus import TableStyle
 
@@ -181,6 +181,9 @@ def render_pdf(document: Document, body: Font, title: Font) -> bytes:
             story.append(flow(block.text, "center", font=title_font, size=style.title_size,
                               leading=title_leading, tracking=0.0, after=max(2 * style.leading - title_leading, 6)))
         elif block.kind == "heading":
+            # never left alone at the foot of a page: start a new one unless the heading and a
+            # few lines of what follows still fit (a long table then starts under it and splits)
+            story.append(CondPageBreak(style.leading * 4))
             story.append(flow(block.text, "left", before=style.leading * 0.25))
         elif block.kind in ("center", "right", "left"):
             story.append(flow(block.text, block.kind))
