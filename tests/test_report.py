@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -593,17 +594,6 @@ def test_phones_are_masked(phone: str | None, masked: str | None) -> None:
 
 # --- printing -----------------------------------------------------------------------------------------
 
-def _chart_support() -> bool:
-    from svc.letters import blocks
-
-    return hasattr(blocks, "Chart")
-
-
-needs_charts = pytest.mark.skipif(not _chart_support(), reason="svc.letters.blocks has no CHART block yet "
-                                  "(the `! bar` line of templates/records/*/monthly-report.txt needs it)")
-
-
-@needs_charts
 def test_pdf_and_docx_in_chinese(built: tuple[Svc, dict[str, str]], tmp_path: Path) -> None:
     from tests.letters_util import docx_text, pdf_text, squeeze
 
@@ -619,9 +609,16 @@ def test_pdf_and_docx_in_chinese(built: tuple[Svc, dict[str, str]], tmp_path: Pa
     for secret in (SECRET_NAME, SECRET_PHONE, ids["B3"]):
         assert secret not in text
     assert "客服分析报告" in docx_text(out / "monthly-report-2026-11.docx")
+    # the first page opens with the satisfaction chart: its title, its bars (filled
+    # rectangles drawn in the page's content) and the target's legend
+    from pypdf import PdfReader
+
+    first = PdfReader(out / "monthly-report-2026-11.pdf").pages[0]
+    assert "各分公司客户满意度" in squeeze(first.extract_text()) and "目标：90%" in squeeze(first.extract_text())
+    drawn = first.get_contents().get_data().decode("latin-1")
+    assert len(re.findall(r"\bre\s+f\*?\b", drawn)) >= 2
 
 
-@needs_charts
 def test_pdf_of_one_branch_in_english(svc: Svc, tmp_path: Path) -> None:
     from tests.letters_util import pdf_text, squeeze
 
