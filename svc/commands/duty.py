@@ -130,9 +130,9 @@ def duty_show(env: Env, day_text: str | None, fmt: str, print_as: str | None, ou
 
 _WORDS = {
     "zh": {"handover": "[交接班 → {to}] 设备：{equipment}；移交 {n} 项", "accept": "[接班确认 第{number}次]",
-           "equipment": " 设备：{equipment}", "sign": "[主管签字]"},
+           "equipment": " 设备：{equipment}", "sign": "[主管签字]", "then": "；"},
     "en": {"handover": "[handover → {to}] equipment: {equipment}; {n} items", "accept": "[handover {number} accepted]",
-           "equipment": " equipment: {equipment}", "sign": "[signed by the supervisor]"},
+           "equipment": " equipment: {equipment}", "sign": "[signed by the supervisor]", "then": "; "},
 }
 
 
@@ -144,7 +144,7 @@ def _line(env: Env, event: dict[str, Any]) -> str:
     if action == "handover":
         line = words["handover"].format(to=_person(env, event["to"]), equipment=event["equipment"],
                                         n=len(event.get("items") or []))
-        return line + (f"; {event['note']}" if event.get("note") else "")
+        return line + (words["then"] + event["note"] if event.get("note") else "")
     if action == "accept":
         line = words["accept"].format(number=event["handover"])
         return line + (words["equipment"].format(equipment=event["equipment"]) if event.get("equipment") else "")
