@@ -102,6 +102,17 @@ def _clip(text: str | None, width: int) -> str:
     return out + "…"
 
 
+def minute(stamp: str | None) -> str | None:
+    """A stored time as printed on forms: 2026-11-03 09:30 (office time as stored)."""
+    return stamp[:16].replace("T", " ") if stamp else None
+
+
+def person(config: Config, user_id: str | None) -> str | None:
+    """A user's name from svc.yaml, else the ID as recorded."""
+    user = config.user(user_id) if user_id else None
+    return user.name if user else user_id
+
+
 def _when(stamp: str | None) -> str:
     return dt.datetime.fromisoformat(stamp).strftime("%Y-%m-%d %H:%M") if stamp else ""
 
@@ -135,8 +146,6 @@ def simple_table(body: list[list[str]], heads: list[str]) -> str:
 
 
 def list_table(rows: list[dict[str, Any]], config: Config) -> str:
-    from tabulate import tabulate
-
     lang = config.lang
     hidden = label(lang, "hidden")
     body = [
@@ -159,8 +168,6 @@ def list_table(rows: list[dict[str, Any]], config: Config) -> str:
 
 
 def due_table(items: list[Any], config: Config) -> str:
-    from tabulate import tabulate
-
     lang = config.lang
     body = [
         [

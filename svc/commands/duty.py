@@ -33,18 +33,11 @@ def _day(env: Env, text: str | None) -> dt.date:
 
 
 def _person(env: Env, user_id: str | None) -> str:
-    if not user_id:
-        return NONE
-    user = env.store().config.user(user_id)
-    return f"{user.name}" if user else user_id
+    return render.person(env.store().config, user_id) or NONE
 
 
 def _minute(stamp: str | None) -> str:
-    return stamp[:16].replace("T", " ") if stamp else NONE
-
-
-def _formats(choice: str) -> tuple[str, ...]:
-    return ("pdf", "docx") if choice == "both" else (choice,)
+    return render.minute(stamp) or NONE
 
 
 @click.group("duty")
@@ -158,7 +151,7 @@ def _handover_json(h: duty.Handover) -> dict[str, Any]:
 
 
 def _print_log(env: Env, day: dt.date, history: list[dict[str, Any]], print_as: str, out_dir: Path) -> None:
-    from svc.letters.printing import print_record
+    from svc.letters.printing import formats, print_record
 
     store = env.store()
     rows = [{"time": _minute(e["at"])[11:] if e["at"][:10] == day.isoformat() else _minute(e["at"])[5:],
@@ -176,7 +169,7 @@ def _print_log(env: Env, day: dt.date, history: list[dict[str, Any]], print_as: 
         signed_line = "尚未经主管签字。" if zh else "Not yet signed by a supervisor."
     values = {"log": {"date": day.isoformat(), "rows": rows, "count": len(rows), "signed_line": signed_line,
                       "signed_by": _person(env, signs[-1]["by"]) if signs else NONE}}
-    for path in print_record(store.config, store.root, "duty-log", values, _formats(print_as), out_dir,
+    for path in print_record(store.config, store.root, "duty-log", values, formats(print_as), out_dir,
                              f"duty-log-{day.isoformat()}", env.now()):
         click.echo(path)
 
@@ -276,7 +269,7 @@ def _handovers_on(store: Any, day: dt.date) -> list[duty.Handover]:
 
 
 def _print_handover(env: Env, day: dt.date, h: duty.Handover, print_as: str, out_dir: Path) -> None:
-    from svc.letters.printing import print_record
+    from svc.letters.printing import formats, print_record
 
     store = env.store()
     lang = store.config.lang
@@ -291,7 +284,7 @@ def _print_handover(env: Env, day: dt.date, h: duty.Handover, print_as: str, out
                   for i in h.items] or [{"id": NONE, "what": "无" if lang == "zh" else "none", "due": NONE, "rule": NONE}],
         "count": len(h.items),
     }}
-    for path in print_record(store.config, store.root, "handover", values, _formats(print_as), out_dir,
+    for path in print_record(store.config, store.root, "handover", values, formats(print_as), out_dir,
                              f"handover-{day.isoformat()}-{h.number}", env.now()):
         click.echo(path)
 

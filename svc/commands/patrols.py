@@ -237,36 +237,23 @@ def patrol_summary(env: Env, month: str, fmt: str, print_as: str | None, out_dir
     click.echo(f"svc: {month} cut off: {env.store().shown(path)}", err=True)
 
 
-def _person(store: Any, user_id: str | None) -> str | None:
-    user = store.config.user(user_id) if user_id else None
-    return user.name if user else user_id
-
-
-def _minute(stamp: str | None) -> str | None:
-    return stamp[:16].replace("T", " ") if stamp else None
-
-
-def _formats(choice: str) -> tuple[str, ...]:
-    return ("pdf", "docx") if choice == "both" else (choice,)
-
-
 def _print_summary(env: Env, figures: dict[str, Any], print_as: str, out_dir: Path) -> None:
-    from svc.letters.printing import print_record
+    from svc.letters.printing import formats, print_record
 
     store = env.store()
     lang = store.config.lang
     values = {"summary": {
         **figures,
-        "made_by": _person(store, figures.get("made_by")),
-        "made_at": _minute(figures.get("made_at")),
+        "made_by": render.person(store.config, figures.get("made_by")),
+        "made_at": render.minute(figures.get("made_at")),
         "by_category": [{"name": label(lang, f"cat:{k}"), "count": v} for k, v in figures["by_category"].items()],
         "by_area": [{"name": k, **v} for k, v in figures["by_area"].items()],
         "open_findings": [{**f, "category": label(lang, f"cat:{f['category']}"),
-                           "status": label(lang, f"finding:{f['status']}"), "due": _minute(f.get("due"))}
+                           "status": label(lang, f"finding:{f['status']}"), "due": render.minute(f.get("due"))}
                           for f in figures["open_findings"]],
         "records_count": len(figures["records"]),
     }}
-    for path in print_record(store.config, store.root, "patrol-summary", values, _formats(print_as), out_dir,
+    for path in print_record(store.config, store.root, "patrol-summary", values, formats(print_as), out_dir,
                              f"patrol-summary-{figures['month']}", env.now()):
         click.echo(path)
 
@@ -406,8 +393,8 @@ def retention_register(env: Env, fmt: str, out_dir: Path) -> None:
         from svc.letters.printing import print_record
 
         store = env.store()
-        shown = [{**e, "disposed_at": e["disposed_at"][:10], "approved_by": _person(store, e["approved_by"]),
-                  "disposed_by": _person(store, e["disposed_by"])} for e in entries]
+        shown = [{**e, "disposed_at": e["disposed_at"][:10], "approved_by": render.person(store.config, e["approved_by"]),
+                  "disposed_by": render.person(store.config, e["disposed_by"])} for e in entries]
         for path in print_record(store.config, store.root, "disposal-register", {"entries": shown,
                                  "count": str(len(entries))}, (fmt,), out_dir, "disposal-register", env.now()):
             click.echo(path)

@@ -122,12 +122,11 @@ def monthly_cmd(env: Env, month: str, branch: str | None, fmt: str, out_dir: Pat
     elif fmt == "table":
         click.echo(table_text(data, lang))
     else:
-        from svc.letters.printing import print_record
+        from svc.letters.printing import formats, print_record
 
-        formats = ("pdf", "docx") if fmt == "both" else (fmt,)
         stem = f"monthly-report-{month}" + (f"-{branch}" if branch else "")
         for path in print_record(config, store.root, "monthly-report", {"report": print_values(data, lang)},
-                                 formats, out_dir, stem, now):
+                                 formats(fmt), out_dir, stem, now):
             click.echo(path)
 
 

@@ -12,6 +12,11 @@ from svc.errors import SvcError
 from svc.letters import context, issue, templates
 
 
+def formats(choice: str) -> tuple[str, ...]:
+    """What a `--print`/`--format` choice writes: `both` is PDF and DOCX."""
+    return ("pdf", "docx") if choice == "both" else (choice,)
+
+
 def print_record(config: Config, store_root: Path, template_name: str, values: dict[str, Any], formats: tuple[str, ...],
                  out_dir: Path, stem: str, now: dt.datetime) -> list[Path]:
     """Render `template_name` with `values` (plus office and letter fields) to files; return them."""
