@@ -247,60 +247,34 @@ def _compile(spec: Spec) -> _Check:
         return lambda v: (type(v) is int and (low is None or v >= low) and (high is None or v <= high))
     if kind == "list":
         assert spec.item is not None
-        item, item_spec = _compiled(spec.item), spec.item
-
-        def is_list(v: Any) -> bool:
-            if type(v) is not list:
-                return False
-            for i, x in enumerate(v):
-                if x is None:
-                    if item_spec.required:
-                        return False
-                    continue
-                if item_spec.type == "int" and type(x) is str and _INT.match(x):
-                    x = v[i] = int(x)
-                if not item(x):
-                    return False
-            return True
-        return is_list
+        item = _member(spec.item)
+        return lambda v: type(v) is list and all(item(v, i, x) for i, x in enumerate(v))
     if kind == "map":
-        subs = [] if spec.open_keys else [(name, sub, _compiled(sub)) for name, sub in spec.fields.items()]
+        if spec.open_keys:
+            assert spec.item is not None
+            value = _member(spec.item)
+            return lambda v: type(v) is dict and all(value(v, k, x) for k, x in list(v.items()))
         known = frozenset(spec.fields)
-        required = [name for name, sub in spec.fields.items() if sub.required]
-        open_item = _compiled(spec.item) if spec.open_keys and spec.item is not None else None
-        open_spec = spec.item
-
-        def is_map(v: Any) -> bool:
-            if type(v) is not dict:
-                return False
-            if open_item is not None:
-                assert open_spec is not None
-                for key, x in v.items():
-                    if x is None:
-                        if open_spec.required:
-                            return False
-                        continue
-                    if open_spec.type == "int" and type(x) is str and _INT.match(x):
-                        x = v[key] = int(x)
-                    if not open_item(x):
-                        return False
-                return True
-            if not known.issuperset(v):
-                return False
-            for name in required:
-                if v.get(name) is None:
-                    return False
-            for name, sub, check in subs:
-                x = v.get(name)
-                if x is None:
-                    continue
-                if sub.type == "int" and type(x) is str and _INT.match(x):
-                    x = v[name] = int(x)
-                if not check(x):
-                    return False
-            return True
-        return is_map
+        required = frozenset(name for name, sub in spec.fields.items() if sub.required)
+        members = [(name, _member(sub)) for name, sub in spec.fields.items()]
+        return lambda v: (type(v) is dict and known.issuperset(v) and required.issubset(v)
+                          and all(ok(v, name, v[name]) for name, ok in members if name in v))
     return lambda v: True  # any
+
+
+def _member(spec: Spec) -> Callable[[Any, Any, Any], bool]:
+    """The check of a value held in a list or mapping (`container[key]`): empty passes
+    unless required, and a whole number written as text becomes a number in place, as
+    `validate` converts it."""
+    check, required, whole = _compiled(spec), spec.required, spec.type == "int"
+
+    def ok(container: Any, key: Any, x: Any) -> bool:
+        if x is None:
+            return not required
+        if whole and type(x) is str and _INT.match(x):
+            x = container[key] = int(x)
+        return check(x)
+    return ok
 
 
 _EVENT_SPECS: dict[tuple[int, str], tuple[dict[str, Spec], Spec]] = {}
