@@ -157,7 +157,7 @@ def commit_message(verb: str, case_id: str, events: list[dict[str, Any]], actor:
 
 # --- cases ------------------------------------------------------------------------------------
 
-def _check_branch(store: Store, branch: str | None) -> None:
+def check_branch(store: Store, branch: str | None) -> None:
     branches = store.config.branches
     if branch and branches and branch not in branches:
         raise RefusedError(f"unknown branch {branch!r}; svc.yaml declares: {', '.join(sorted(branches))}")
@@ -171,7 +171,7 @@ def check_user(store: Store, user: str) -> None:
 
 def check_intake(store: Store, fields: dict[str, Any], assignee: str | None) -> None:
     """Refuse bad intake before taking the lock or reading other records."""
-    _check_branch(store, fields.get("branch"))
+    check_branch(store, fields.get("branch"))
     if assignee:
         check_user(store, assignee)
     phone = (fields.get("customer") or {}).get("phone")
@@ -319,7 +319,7 @@ def add_project(ctx: Context, fields: dict[str, Any], at: dt.datetime | None) ->
     from svc.projects import PROJECT_KEYS, replay_project, schedule
 
     store = ctx.store
-    _check_branch(store, fields.get("branch"))
+    check_branch(store, fields.get("branch"))
     if fields.get("assignee"):
         check_user(store, fields["assignee"])
     phone = fields["customer"].get("phone")

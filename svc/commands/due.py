@@ -9,7 +9,7 @@ import click
 
 from svc import agenda, render
 from svc.env import Env
-from svc.errors import ProblemsFound, RefusedError
+from svc.errors import ProblemsFound
 from svc.labels import label
 from svc.model import LEVELS
 from svc.options import format_option
@@ -45,10 +45,11 @@ def due_cmd(env: Env, within: str, user: str | None, level: str | None, branch: 
     lang = store.config.lang
     window = agenda.parse_duration(within)
     # a typo must not make a cron job go quiet: names are checked against svc.yaml
-    if user and store.config.users and user not in store.config.users:
-        raise RefusedError(f"unknown user {user!r}; svc.yaml declares: {', '.join(sorted(store.config.users))}")
-    if branch and store.config.branches and branch not in store.config.branches:
-        raise RefusedError(f"unknown branch {branch!r}; svc.yaml declares: {', '.join(sorted(store.config.branches))}")
+    from svc.actions import check_branch, check_user
+
+    if user:
+        check_user(store, user)
+    check_branch(store, branch)
     from svc.index import CaseIndex
 
     index = CaseIndex(store).refresh()

@@ -105,9 +105,12 @@ def monthly_cmd(env: Env, month: str, branch: str | None, fmt: str, out_dir: Pat
 
     store = env.store()
     config = store.config
-    if branch is not None and branch not in config.branches:
-        known = ", ".join(config.branches) or "none (svc.yaml declares no branches)"
-        raise RefusedError(f"unknown branch {branch!r}; svc.yaml declares: {known}")
+    if branch is not None:
+        from svc.actions import check_branch
+
+        if not config.branches:  # a report by branch needs branches to report by
+            raise RefusedError(f"unknown branch {branch!r}; svc.yaml declares none")
+        check_branch(store, branch)
     p = report.period(month, config.tz)
     now = env.now()
     if now < p.end:
