@@ -111,11 +111,10 @@ def period(month: str, tz: dt.tzinfo) -> Period:
     match = MONTH.match(month)
     if not match:
         raise ValueError(f"{month!r} is not a month (YYYY-MM)")
-    year, mon = int(match.group(1)), int(match.group(2))
-    following = (year + 1, 1) if mon == 12 else (year, mon + 1)
-    start = dt.datetime(year, mon, 1, tzinfo=tz)
-    end = dt.datetime(following[0], following[1], 1, tzinfo=tz)
-    return Period(month, start, end)
+    from svc.retention import cut_off  # the first day after the month, as the patrol summary counts it
+
+    start = dt.datetime(int(match.group(1)), int(match.group(2)), 1, tzinfo=tz)
+    return Period(month, start, dt.datetime.combine(cut_off(month), dt.time(), tz))
 
 
 def _t(value: Any) -> dt.datetime:
