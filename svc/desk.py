@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from svc import duty, workflow
+from svc import duty, schema, workflow
 from svc.actions import Context, check_user, message
 from svc.errors import NotFoundError, RecordError, RefusedError
 from svc.model import plain
@@ -26,17 +26,11 @@ def read_day(store: Store, day: dt.date, precise: bool = False) -> tuple[Path, A
     shown = store.shown(path)
     text = path.read_text(encoding="utf-8")
     node = yamlio.loads(text, shown) if precise else yamlio.loads_fast(text, shown)
-    problems = s_check(node, shown)
+    problems = schema.check_root(node, duty.DAY_SPEC, shown)
     if problems:
         first = problems[0]
         raise RecordError(first.path, first.line, first.message)
     return path, node
-
-
-def s_check(node: Any, shown: str) -> list[Any]:
-    from svc import schema
-
-    return schema.check_root(node, duty.DAY_SPEC, shown)
 
 
 def history_of(store: Store, day: dt.date) -> list[dict[str, Any]]:
@@ -165,7 +159,8 @@ def hand_over(ctx: Context, to: str, equipment: str, note: str | None, at: dt.da
                                f"{first.to} runs svc handover accept first")
         number.append(len(duty.handovers(history)) + 1)
 
-    _append(ctx, day, event, f"duty {day.isoformat()}: handover from {ctx.actor.id} to {to}, {len(kept)} items",
+    items_said = f"{len(kept)} item" + ("" if len(kept) == 1 else "s")
+    _append(ctx, day, event, f"duty {day.isoformat()}: handover from {ctx.actor.id} to {to}, {items_said}",
             "handover", count)
     return day, number[0], kept
 

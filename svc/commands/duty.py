@@ -201,7 +201,7 @@ def handover_group(click_ctx: click.Context, to: str | None, equipment: str | No
         missing = [o for o, v in (("--to", to), ("--equipment", equipment)) if not v]
         raise click.UsageError(f"a handover needs {' and '.join(missing)}")
     day, number, items = desk.hand_over(env.context(), to, equipment, note, env.parse_at(at))
-    click.echo(f"duty {day.isoformat()}: handover {number} to {to}, {len(items)} open items", err=True)
+    click.echo(f"duty {day.isoformat()}: handover {number} to {to}, {len(items)} open item{'' if len(items) == 1 else 's'}", err=True)
     for item in items:
         click.echo(f"{item['id']}\t{_minute(item.get('due'))}\t{item.get('rule') or NONE}\t{item['what']}")
 
