@@ -137,19 +137,31 @@ def parse_config(node: Any, path: str) -> Config:
 def load_config(root: Path) -> Config:
     """The store's svc.yaml, read fast (every command reads it); a file with a problem is
     read again round-trip so the message carries its line."""
+    import marshal
+    import os
+
     path = root / CONFIG_NAME
-    cached = _cached_node(root, path)
+    try:
+        st = os.stat(path)
+        stamp: list[int] | None = [st.st_mtime_ns, st.st_size]
+    except OSError:
+        stamp = None
+    cached = _cached_node(root, stamp)
     if cached is not None:
         return parse_config(cached, str(path))
     from svc import yamlio
 
     try:
-        text = path.read_text(encoding="utf-8")
-        node = yamlio.loads_fast(text, str(path))
+        node = yamlio.loads_fast(path.read_text(encoding="utf-8"), str(path))
+        try:
+            blob: bytes | None = marshal.dumps([stamp, node])  # before parse_config converts numbers in place
+        except ValueError:
+            blob = None  # read round-trip (ruamel's types): not cached
         config = parse_config(node, str(path))
     except (RecordError, UnicodeDecodeError, OSError, AttributeError, TypeError):
         return parse_config(yamlio.load_file(path, str(path)), str(path))
-    _cache_node(root, path, text)
+    if blob is not None and stamp is not None:
+        _cache_node(root, stamp, blob)
     return config
 
 
@@ -158,33 +170,28 @@ def load_config(root: Path) -> Config:
 _CONFIG_CACHE = ".svc/config.marshal"
 
 
-def _cached_node(root: Path, path: Path) -> Any:
+def _cached_node(root: Path, stamp: list[int] | None) -> Any:
     import marshal
-    import os
 
+    if stamp is None:
+        return None
     try:
-        st = os.stat(path)
-        stamp, node = marshal.loads((root / _CONFIG_CACHE).read_bytes())
+        cached_stamp, node = marshal.loads((root / _CONFIG_CACHE).read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
         return None
-    return node if stamp == [st.st_mtime_ns, st.st_size] else None
+    return node if cached_stamp == stamp else None
 
 
-def _cache_node(root: Path, path: Path, text: str) -> None:
-    import marshal
+def _cache_node(root: Path, stamp: list[int], blob: bytes) -> None:
     import os
     import time
 
-    from svc import yamlio
-
+    if stamp[0] >= time.time_ns() - 2_000_000_000:
+        return  # changed just now: a same-size edit in the same tick would go unseen
     try:
-        st = os.stat(path)
-        if st.st_mtime_ns >= time.time_ns() - 2_000_000_000:
-            return  # changed just now: a same-size edit in the same tick would go unseen
-        node = yamlio.loads_fast(text, str(path))  # parse_config converted numbers in place
         (root / ".svc").mkdir(exist_ok=True)
         tmp = root / f"{_CONFIG_CACHE}.{os.getpid()}.tmp"
-        tmp.write_bytes(marshal.dumps([[st.st_mtime_ns, st.st_size], node]))
+        tmp.write_bytes(blob)
         os.replace(tmp, root / _CONFIG_CACHE)
-    except (OSError, ValueError):
+    except OSError:
         pass  # a read-only store: read svc.yaml every time
