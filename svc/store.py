@@ -235,9 +235,6 @@ class Store:
         # a fast read is plain dicts and lists already; a round-trip read is copied out of ruamel's types
         return Record(path, raw, kind.view(raw if type(raw) is dict else plain(raw))), []
 
-    def parse_case(self, path: Path, text: str | None = None, fast: bool = False) -> tuple[Record | None, list[Problem]]:
-        return self.parse(path, CASES, text, fast)
-
     def precise(self, record: Record, kind: RecordKind = CASES) -> Record:
         """The same record read round-trip (with line numbers), if it was read fast."""
         if hasattr(record.raw, "lc"):  # a ruamel CommentedMap: read round-trip already

@@ -48,7 +48,3 @@ def stamp(moment: dt.datetime) -> str:
     """The stored form of a time: seconds precision, with its UTC offset."""
     return moment.replace(microsecond=0).isoformat()
 
-
-def short(moment: dt.datetime) -> str:
-    """A time as people read it in a table: office-local, to the minute."""
-    return moment.strftime("%Y-%m-%d %H:%M")

@@ -140,7 +140,7 @@ def test_a_writer_killed_at_random_never_leaves_a_broken_case_file(svc: Svc) -> 
         proc.stderr.close()  # type: ignore[union-attr]
         assert proc.returncode == -signal.SIGKILL, f"round {round_no}: the writer died by itself"
         for path in case_files(svc.root):
-            record, problems = store.parse_case(path)
+            record, problems = store.parse(path)
             assert record is not None and problems == [], f"round {round_no}: {path}: {problems}"
         # git's own locks, if the kill hit `git commit`, are git's to leave; an operator removes them
         for lock in [*(svc.root / ".git").glob("*.lock"), *(svc.root / ".git" / "refs").rglob("*.lock")]:

@@ -36,7 +36,6 @@ class Font:
     index: int
     family: str  # for DOCX: what Word is asked for
     shown: str  # for messages
-    built_in: bool
 
     @property
     def pdf_name(self) -> str:
@@ -65,11 +64,11 @@ def choose(settings: LetterSettings, role: str) -> Font:
     without its own font uses the body font."""
     configured: FontFile | None = settings.fonts.get(role) or settings.fonts.get("body")
     if configured is None:
-        return Font(role, built_in_path(), 0, BUILT_IN_NAME, f"{BUILT_IN_NAME} (built in)", True)
+        return Font(role, built_in_path(), 0, BUILT_IN_NAME, f"{BUILT_IN_NAME} (built in)")
     if not configured.path.is_file():
         raise FontError(f"{configured.where}: letters.fonts.{configured.role}: no such font file {configured.path}")
     family = configured.name or _family_name(configured.path, configured.index) or configured.path.stem
-    return Font(role, configured.path, configured.index, family, f"{family} ({configured.path})", False)
+    return Font(role, configured.path, configured.index, family, f"{family} ({configured.path})")
 
 
 def _family_name(path: Path, index: int) -> str | None:
