@@ -322,14 +322,18 @@ def plain(node: Any) -> Any:
 
 
 @dataclass
-class Case:
-    """A validated case, as plain Python values. `fields` holds every stored key."""
+class View:
+    """A validated record as plain Python values. `fields` holds every stored key."""
 
     fields: dict[str, Any]
 
     @property
     def id(self) -> str:
         return self.fields["id"]
+
+
+class Case(View):
+    """A validated case."""
 
     @property
     def kind(self) -> str:

@@ -11,12 +11,11 @@ history gives.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from svc import schema as s
 from svc.errors import RefusedError
-from svc.model import ReplayError
+from svc.model import ReplayError, View
 
 CATEGORIES = ("security", "facilities", "cleanliness", "landscaping", "renovation", "fire", "residents", "other")
 ROUTES = ("repair", "department", "violation")
@@ -132,13 +131,7 @@ def replay_patrol(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in f.items() if v is not None} for _, f in sorted(findings.items())]
 
 
-@dataclass
-class Patrol:
-    fields: dict[str, Any]
-
-    @property
-    def id(self) -> str:
-        return self.fields["id"]
+class Patrol(View):
 
     @property
     def patrolled_at(self) -> dt.datetime:

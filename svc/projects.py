@@ -15,7 +15,7 @@ from typing import Any
 
 from svc import schema as s
 from svc.errors import RefusedError
-from svc.model import ReplayError, plain
+from svc.model import ReplayError, View, plain
 
 OUTCOMES = ("ok", "problem")
 # Scheduled visits, as data: the rule, what it counts from, and the offset.
@@ -144,13 +144,7 @@ def replay_project(history: list[dict[str, Any]]) -> ProjectState:
     return ProjectState(status, visited)
 
 
-@dataclass
-class Project:
-    fields: dict[str, Any]
-
-    @property
-    def id(self) -> str:
-        return self.fields["id"]
+class Project(View):
 
     @property
     def status(self) -> str:

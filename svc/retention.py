@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from svc import schema as s
-from svc.model import ReplayError
+from svc.model import ReplayError, View
 from svc.projects import add_months
 
 MINIMUM_MONTHS = 24  # the regulation: two years; an office may keep longer, never shorter
@@ -76,13 +76,7 @@ def replay_hold(history: list[dict[str, Any]]) -> str:
     return status
 
 
-@dataclass
-class Hold:
-    fields: dict[str, Any]
-
-    @property
-    def id(self) -> str:
-        return self.fields["id"]
+class Hold(View):
 
     @property
     def active(self) -> bool:
