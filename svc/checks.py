@@ -95,14 +95,9 @@ def _check_cases(store: Store) -> Iterator[tuple[list[Problem], list[CaseRefs]]]
         yield from pool.map(_check_chunk, [(root, chunk) for chunk in chunks])
 
 
-_WORKER_STORES: dict[str, Store] = {}
-
-
 def _check_chunk(args: tuple[str, list[str]]) -> tuple[list[Problem], list[CaseRefs]]:
     root, rels = args
-    if root not in _WORKER_STORES:
-        _WORKER_STORES[root] = Store.open(Path(root))
-    return _check_case_files(_WORKER_STORES[root], rels)
+    return _check_case_files(Store.in_worker(root), rels)
 
 
 def _check_case_files(store: Store, rels: list[str]) -> tuple[list[Problem], list[CaseRefs]]:

@@ -38,21 +38,16 @@ def row_of(case: Any) -> dict[str, Any]:
     return row
 
 
+def _row(store: Store, rel: str) -> Any:
+    """One file's row, or None when it cannot be read."""
+    record, _ = store.parse(store.root / rel, CASES, fast=True)
+    return row_of(record.view) if record is not None else None
+
+
 def _parse_row(args: tuple[str, str]) -> tuple[str, Any]:
-    """Parse one file into its row (runs in worker processes for a first build)."""
+    """`_row` in a worker process (a first build)."""
     root, rel = args
-    store = _worker_store(root)
-    record, problems = store.parse(Path(root) / rel, CASES, fast=True)
-    return rel, (row_of(record.view) if record is not None else None)
-
-
-_STORES: dict[str, Store] = {}
-
-
-def _worker_store(root: str) -> Store:
-    if root not in _STORES:
-        _STORES[root] = Store.open(Path(root))
-    return _STORES[root]
+    return rel, _row(Store.in_worker(root), rel)
 
 
 FIXED_PARTS = ("open", "closed", "files")
@@ -315,8 +310,7 @@ class CaseIndex:
             pool = ProcessPoolExecutor(max_workers=os.cpu_count())
             results = pool.map(_parse_row, [(root, rel) for rel in todo], chunksize=500)
         else:
-            _STORES[root] = self.store
-            results = map(_parse_row, [(root, rel) for rel in todo])
+            results = ((rel, _row(self.store, rel)) for rel in todo)
         files = self.files
         self._changed_parts.add("files")
         for n, (rel, row) in enumerate(results, 1):

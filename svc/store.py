@@ -105,6 +105,9 @@ class Actor:
     role: str | None
 
 
+_IN_WORKER: dict[str, "Store"] = {}
+
+
 class Store:
     def __init__(self, root: Path, config: Config, wait: float = 5.0) -> None:
         self.root = root
@@ -115,6 +118,14 @@ class Store:
     @classmethod
     def open(cls, root: Path, wait: float = 5.0) -> "Store":
         return cls(root, load_config(root), wait)
+
+    @classmethod
+    def in_worker(cls, root: str) -> "Store":
+        """The store at `root`, opened once per worker process (parallel parsing hands
+        workers the root, not the store)."""
+        if root not in _IN_WORKER:
+            _IN_WORKER[root] = cls.open(Path(root))
+        return _IN_WORKER[root]
 
     # --- paths and IDs ---------------------------------------------------------------
 
