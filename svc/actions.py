@@ -188,6 +188,7 @@ class NewCase:
     path: Path
     text: str
     events: list[dict[str, Any]]
+    case: Case  # as written
 
 
 def new_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | None, opened_at: dt.datetime,
@@ -219,11 +220,11 @@ def new_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | No
     if path.exists():
         raise SvcError(f"{store.shown(path)} exists already; run svc check")
     from svc import yamlio  # here: reading commands never need ruamel
-    return NewCase(case_id, path, yamlio.dumps(new_case_node(node)), events)
+    return NewCase(case_id, path, yamlio.dumps(new_case_node(node)), events, Case(node))
 
 
 def open_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | None,
-              at: dt.datetime | None, assignee: str | None = None) -> str:
+              at: dt.datetime | None, assignee: str | None = None) -> NewCase:
     store = ctx.store
     check_intake(store, fields, assignee)
     opened_at = at or ctx.now
@@ -234,7 +235,7 @@ def open_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | N
         made = new_case(ctx, kind, fields, severity, opened_at, assignee)
         message = commit_message("open", made.id, made.events[:1], ctx.actor).replace("opened (", f"{kind} opened (", 1)
         store.write({made.path: made.text}, message, ctx.actor, made.events[0]["at"])
-    return made.id
+    return made
 
 
 Rule = Callable[[Any, dt.datetime], list[dict[str, Any]]]

@@ -102,12 +102,11 @@ def open_cmd(env: Env, kind: str, at: str | None, assignee: str | None, severity
                   "reporter_phone": o["reporter_phone"]},
     }
     ctx = env.context()
-    case_id = actions.open_case(ctx, kind, fields, severity, env.parse_at(at), assignee)
-    click.echo(case_id)
-    record = ctx.store.load(case_id)
-    opening = record.case.history[0]
+    made = actions.open_case(ctx, kind, fields, severity, env.parse_at(at), assignee)
+    click.echo(made.id)
+    opening = made.case.history[0]
     if opening.get("reason"):
-        click.echo(f"{case_id}: {opening['reason']}", err=True)
+        click.echo(f"{made.id}: {opening['reason']}", err=True)
 
 
 @click.command("show")
