@@ -1,3 +1,3 @@
-from svc.cli import main
+from svc.boot import main
 
 main()

@@ -45,7 +45,13 @@ class Git:
 
     def start(self, *args: str) -> subprocess.Popen[bytes] | None:
         """Start a read-only git command to collect later with `finish` (so that Python
-        can do other work while git stats the work tree)."""
+        can do other work while git stats the work tree); one the entry point started
+        already (svc/boot.py) is taken instead."""
+        from svc import boot
+
+        early = boot.take(str(self.root), args)
+        if early is not None:
+            return early
         try:
             return subprocess.Popen(["git", *args], cwd=self.root, stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
@@ -58,6 +64,25 @@ class Git:
         assert process is not None
         out, _ = process.communicate()
         return out.decode("utf-8", errors="replace"), process.returncode == 0
+
+    def head(self) -> str | None:
+        """HEAD's commit, read from .git like git does (no process for the common case)."""
+        dot_git = self.root / ".git"
+        try:
+            ref = (dot_git / "HEAD").read_text(encoding="utf-8").strip()
+            if not ref.startswith("ref: "):
+                return ref or None
+            name = ref[5:]
+            loose = dot_git / name
+            if loose.is_file():
+                return loose.read_text(encoding="utf-8").strip() or None
+            packed = (dot_git / "packed-refs").read_text(encoding="utf-8")
+            for line in packed.splitlines():
+                if line.endswith(" " + name) and not line.startswith(("#", "^")):
+                    return line.split(" ", 1)[0]
+            return None  # an unborn branch
+        except OSError:  # .git is a file (a worktree) or unreadable: ask git
+            return self.run("rev-parse", "-q", "--verify", "HEAD", check=False).stdout.strip() or None
 
     def init(self) -> None:
         self.run("init", "-q")
@@ -77,7 +102,7 @@ class Git:
         }
         if when:
             env["GIT_AUTHOR_DATE"] = when
-        head = self.run("rev-parse", "-q", "--verify", "HEAD", check=False).stdout.strip()
+        head = self.head()
         if head and self.run("diff-index", "--cached", "--quiet", "HEAD", "--", check=False).returncode == 0:
             # Nothing else is staged, so the index with our paths updated is exactly the
             # commit: plumbing skips the work-tree scan `git commit -- paths` makes (0.3 s

@@ -10,16 +10,18 @@ An index that cannot be read is rebuilt; it is a cache, never the truth.
 
 from __future__ import annotations
 
+import datetime as dt
 import marshal
 import os
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
-
+from svc import boot
 from svc.store import CASES, LOCAL_DIR, Store
 
-VERSION = 6
+VERSION = 8
 Progress = Callable[[int, int], None]
 
 
@@ -29,13 +31,26 @@ def row_of(case: Any) -> dict[str, Any]:
     from svc import render, workflow
 
     row = render.list_row(case, reveal=False)
-    row["deadlines"] = [dict(d) for d in case.get("deadlines") or []]
+    # each deadline's due time also as seconds since the epoch: the agenda's sort key
+    row["deadlines"] = [{**d, "due_ts": dt.datetime.fromisoformat(d["due"]).timestamp()}
+                        for d in case.get("deadlines") or []]
     row["level"] = case.level
     phone = case.phone
     row["phone_digits"] = workflow.normalize_phone(phone) if phone else None
-    if row["status"] == "open":  # its `svc list --format json` line, ready (most listings are of open cases)
-        row["json"] = render.json_line({k: row[k] for k in render.LIST_KEYS})
     return row
+
+
+# What `svc list` filters and sorts the open cases by, in this order, then the case's
+# `svc list --format json` line: most listings are of the open cases, and a part of
+# these small tuples loads several times faster than the open cases' rows.
+LINE_KEYS = ("opened_at", "id", "kind", "severity", "level", "branch", "assignee")
+
+
+def line_of(row: dict[str, Any]) -> tuple[Any, ...]:
+    """The line is UTF-8 bytes: loaded without decoding, written as they are."""
+    from svc import render
+
+    return (*(row[k] for k in LINE_KEYS), render.json_line({k: row[k] for k in render.LIST_KEYS}).encode())
 
 
 def _row(store: Store, rel: str) -> Any:
@@ -50,7 +65,9 @@ def _parse_row(args: tuple[str, str]) -> tuple[str, Any]:
     return rel, _row(Store.in_worker(root), rel)
 
 
-FIXED_PARTS = ("open", "closed", "files")
+FIXED_PARTS = ("open", "closed", "files", "lines")
+OVERLAY_MAX = 300  # files kept changed in the meta file before they are folded into the big parts
+assert boot.DIFF_FILES[-1] == CASES.folder == boot.DIFF_STAGED[-1]
 RACY_NS = 2_000_000_000  # a file or folder changed this close to a recording is looked at again
 
 
@@ -65,18 +82,25 @@ class CaseIndex:
     listing read), the other cases' rows, the phone map in 100 parts, and `files` (what
     is known of each case file); plus a small meta file read every time: the commit it
     was brought up to date at, the case folders' mtimes and names, and the files that
-    differ from git's copy. A change touches only the parts it must, and an unchanged
-    store costs one `git diff-files` and a stat of each month folder."""
+    differ from git's copy. An unchanged store costs one `git diff-files` and a stat of
+    each month folder.
+
+    A few changed files (a command's own write, a pull of a few cases) go into the meta
+    file's overlay: their entries shadow the big parts until OVERLAY_MAX of them are
+    folded in at once, so a small change never reads or rewrites megabytes."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.folder = store.root / LOCAL_DIR
         self.head: str | None = None
         self.dirty: dict[str, tuple[int, int]] = {}  # rel: (mtime, size) of files parsed off git's copy
-        self.dirs: dict[str, tuple[int, list[str]]] = {}  # folder rel: (mtime, yaml names)
+        self.dirs: dict[str, tuple[int, str]] = {}  # folder rel: (mtime, its yaml names joined by NULs)
         self.unreadable_rels: list[str] = []
         self.phone_parts: list[str] = []
         self.stamp = 0
+        # rel: (mtime, size, part, phone digits, row), or None for a file gone; shadows the parts
+        self.overlay: dict[str, tuple[int, int, str | None, str | None, Any] | None] = {}
+        self._meta_changed = False
         self._racy = False
         self._want: tuple[str, ...] = ()
         self._parts: dict[str, dict[str, Any]] = {}
@@ -119,12 +143,15 @@ class CaseIndex:
             return False
         self.head, self.dirty, self.dirs = meta["head"], meta["dirty"], meta["dirs"]
         self.unreadable_rels, self.phone_parts, self.stamp = meta["unreadable"], meta["phone_parts"], meta["stamp"]
+        self.overlay = meta["overlay"]
         return all(self._file(name).exists() for name in (*FIXED_PARTS, *self.phone_parts))
 
     def _save(self) -> None:
-        files = self.files
-        self.unreadable_rels = sorted(rel for rel, st in files.items() if st[2] is None)
-        self.phone_parts = sorted(name for name, data in self._parts.items() if name.startswith("phones-") and data)
+        if self._changed_parts:
+            files = self.files
+            self.unreadable_rels = sorted(rel for rel, st in files.items() if st[2] is None)
+            touched = {name for name in self._changed_parts if name.startswith("phones-")}
+            self.phone_parts = sorted(set(self.phone_parts) - touched | {name for name in touched if self._parts[name]})
         for name in sorted(self._changed_parts):
             if name.startswith("phones-") and not self._parts[name]:
                 self._file(name).unlink(missing_ok=True)
@@ -132,11 +159,11 @@ class CaseIndex:
                 self._write(name, self._parts[name])
         self._write("meta", {"version": VERSION, "head": self.head, "dirty": self.dirty, "dirs": self.dirs,
                              "unreadable": self.unreadable_rels, "phone_parts": self.phone_parts,
-                             "stamp": self.stamp})
+                             "stamp": self.stamp, "overlay": self.overlay})
 
     # --- bringing it up to date -----------------------------------------------------------------
 
-    def refresh(self, progress: Progress | None = None, want: tuple[str, ...] = ()) -> "CaseIndex":
+    def refresh(self, progress: Progress | None = None, want: tuple[str, ...] = ()) -> CaseIndex:
         """Bring the index up to date; `want` names parts the caller will read, loaded
         while git looks at the work tree."""
         self._want = want
@@ -149,13 +176,14 @@ class CaseIndex:
                 stale.unlink(missing_ok=True)
             self._parts = {name: {} for name in FIXED_PARTS}
             self._changed_parts = set(FIXED_PARTS)
+            self.phone_parts, self.overlay = [], {}
             self.dirs = {}
             changed = {self.store.rel(p) for p in self.store.paths(CASES)}
             if git is not None:
                 self._scan_dirs()  # record the folders for next time
         if changed or self._changed_parts:
             self._reparse(sorted(changed), progress)
-        if changed or self._changed_parts or self._racy:
+        if changed or self._changed_parts or self._meta_changed or self._racy:
             self.stamp = stamp
             self._save()
         return self
@@ -170,9 +198,9 @@ class CaseIndex:
         assert git is not None
         if not loaded or self.head is None:
             return self._start_over()
-        modified = git.start("diff-files", "--name-only", "-z", "--", CASES.folder)
-        staged = git.start("diff-index", "--cached", "--name-only", "-z", "HEAD", "--", CASES.folder)
-        head = self._read_head()
+        modified = git.start(*boot.DIFF_FILES)  # started at start-up, most likely
+        staged = git.start(*boot.DIFF_STAGED)
+        head = git.head()
         changed = self._scan_dirs()
         for name in self._want:  # while git works
             self.part(name)
@@ -217,28 +245,6 @@ class CaseIndex:
                          CASES.folder, check=False).stdout
         dirty = {entry[3:] for entry in status.split("\0") if len(entry) > 3 and entry[3:].endswith(".yaml")}
         self.dirty = {rel: _stat(self.store.root / rel) for rel in dirty}
-        return None
-
-    def _read_head(self) -> str | None:
-        """HEAD's commit, read from .git like git does (no process for the common case)."""
-        dot_git = self.store.root / ".git"
-        try:
-            ref = (dot_git / "HEAD").read_text(encoding="utf-8").strip()
-            if not ref.startswith("ref: "):
-                return ref or None
-            name = ref[5:]
-            loose = dot_git / name
-            if loose.is_file():
-                return loose.read_text(encoding="utf-8").strip() or None
-            packed = (dot_git / "packed-refs").read_text(encoding="utf-8")
-            for line in packed.splitlines():
-                if line.endswith(" " + name) and not line.startswith(("#", "^")):
-                    return line.split(" ", 1)[0]
-            return None  # an unborn branch
-        except OSError:  # .git is a file (a worktree) or unreadable: ask git
-            git = self.store.git
-            assert git is not None
-            return git.run("rev-parse", "-q", "--verify", "HEAD", check=False).stdout.strip() or None
 
     def _scan_dirs(self) -> set[str]:
         """Case files added or removed since the last look, found by the folders' mtimes
@@ -247,7 +253,7 @@ class CaseIndex:
         base = self.store.root / CASES.folder
         changed: set[str] = set()
         old = self.dirs
-        seen: dict[str, tuple[int, list[str]]] = {}
+        seen: dict[str, tuple[int, str]] = {}
 
         def moved(rel: str, mtime: int) -> bool:
             before = old.get(rel)
@@ -258,13 +264,13 @@ class CaseIndex:
         top = _mtime(base)
         years = sorted({rel.split("/")[1] for rel in old if rel.count("/") == 1} if not moved(CASES.folder, top)
                        else _subdirs(base))
-        seen[CASES.folder] = (top, [])
+        seen[CASES.folder] = (top, "")
         for year in years:
             year_rel = f"{CASES.folder}/{year}"
             mtime = _mtime(base / year)
             if mtime < 0:
                 continue
-            seen[year_rel] = (mtime, [])
+            seen[year_rel] = (mtime, "")
             months = (sorted(rel.rsplit("/", 1)[1] for rel in old if rel.startswith(year_rel + "/"))
                       if not moved(year_rel, mtime) else _subdirs(base / year))
             for month in months:
@@ -274,31 +280,41 @@ class CaseIndex:
                     continue
                 if moved(month_rel, mtime):
                     names = sorted(n for n in _names(base / year / month) if n.endswith(".yaml"))
-                    before = set(old.get(month_rel, (0, []))[1])
+                    before = set(_split(old.get(month_rel, (0, ""))[1]))
                     changed |= {f"{month_rel}/{n}" for n in before.symmetric_difference(names)}
-                    seen[month_rel] = (mtime, names)
+                    seen[month_rel] = (mtime, "\0".join(names))
                 else:
                     seen[month_rel] = old[month_rel]
-        for rel, (_, names) in old.items():  # folders gone
+        for rel, (_, joined) in old.items():  # folders gone
             if rel not in seen:
-                changed |= {f"{rel}/{n}" for n in names}
+                changed |= {f"{rel}/{n}" for n in _split(joined)}
         self.dirs = seen
         return changed
 
     def _changed_by_stat(self, loaded: bool) -> set[str] | None:
         if not loaded:
             return None
-        files = self.files
+        known = {rel: st[:2] for rel, st in self.files.items()}
+        for rel, entry in self.overlay.items():
+            if entry is None:
+                known.pop(rel, None)
+            else:
+                known[rel] = entry[:2]
         seen = {self.store.rel(path): _stat(path) for path in self.store.paths(CASES)}
-        changed = {rel for rel, st in seen.items() if rel not in files or files[rel][:2] != st
-                   or st[0] >= self.stamp - RACY_NS}
-        changed |= set(files) - set(seen)
+        changed = {rel for rel, st in seen.items() if known.get(rel) != st or st[0] >= self.stamp - RACY_NS}
+        changed |= set(known) - set(seen)
         return changed
 
     def _reparse(self, rels: list[str], progress: Progress | None) -> None:
         root = str(self.store.root)
         todo = [rel for rel in rels if os.path.exists(os.path.join(root, rel))]
         present = set(todo)
+        if not self._changed_parts and len(self.overlay.keys() | rels) <= OVERLAY_MAX:
+            for rel in rels:  # a small change: into the overlay, the big parts untouched
+                self.overlay[rel] = self._entry(rel, _row(self.store, rel)) if rel in present else None
+            self._meta_changed = True
+            return
+        self._fold()
         for rel in rels:
             if rel not in present:
                 self._drop(rel)
@@ -311,26 +327,44 @@ class CaseIndex:
             results = pool.map(_parse_row, [(root, rel) for rel in todo], chunksize=500)
         else:
             results = ((rel, _row(self.store, rel)) for rel in todo)
-        files = self.files
-        self._changed_parts.add("files")
         for n, (rel, row) in enumerate(results, 1):
-            self._drop(rel)
-            mtime, size = _stat(self.store.root / rel)
-            if row is None:  # unreadable: the commands report it, svc check says why
-                files[rel] = (mtime, size, None, None)
-            else:
-                name = "open" if row["status"] == "open" else "closed"
-                self.part(name)[rel] = row
-                self._changed_parts.add(name)
-                phone = row.get("phone_digits")
-                if phone:
-                    self.part(phone_part(phone)).setdefault(phone, []).append(rel)
-                    self._changed_parts.add(phone_part(phone))
-                files[rel] = (mtime, size, name, phone)
+            self._put(rel, self._entry(rel, row))
             if progress is not None and (n % 500 == 0 or n == len(todo)):
                 progress(n, len(todo))
         if pool is not None:
             pool.shutdown()
+
+    def _entry(self, rel: str, row: Any) -> tuple[int, int, str | None, str | None, Any]:
+        """What is kept of a file: its stat, part and phone, and its row (None: unreadable;
+        the commands report it, svc check says why)."""
+        mtime, size = _stat(self.store.root / rel)
+        if row is None:
+            return (mtime, size, None, None, None)
+        return (mtime, size, "open" if row["status"] == "open" else "closed", row.get("phone_digits"), row)
+
+    def _fold(self) -> None:
+        """Move the overlay into the big parts."""
+        for rel, entry in self.overlay.items():
+            self._drop(rel)
+            if entry is not None:
+                self._put(rel, entry)
+        if self.overlay:
+            self.overlay = {}
+            self._changed_parts.add("files")
+
+    def _put(self, rel: str, entry: tuple[int, int, str | None, str | None, Any]) -> None:
+        self._drop(rel)
+        mtime, size, name, phone, row = entry
+        self.files[rel] = (mtime, size, name, phone)
+        if name is not None:
+            self.part(name)[rel] = row
+            self._changed_parts.add(name)
+        if name == "open":
+            self.part("lines")[rel] = line_of(row)
+            self._changed_parts.add("lines")
+        if phone:
+            self.part(phone_part(phone)).setdefault(phone, []).append(rel)
+            self._changed_parts.add(phone_part(phone))
 
     def _drop(self, rel: str) -> None:
         old = self.files.pop(rel, None)
@@ -341,6 +375,9 @@ class CaseIndex:
         if name is not None:
             self.part(name).pop(rel, None)
             self._changed_parts.add(name)
+        if name == "open":
+            self.part("lines").pop(rel, None)
+            self._changed_parts.add("lines")
         if phone:
             bucket = self.part(phone_part(phone))
             holders = bucket.get(phone, [])
@@ -352,19 +389,43 @@ class CaseIndex:
 
     # --- reading -----------------------------------------------------------------------------
 
+    def _part_rows(self, name: str) -> list[dict[str, Any]]:
+        part, overlay = self.part(name), self.overlay
+        if not overlay:
+            return list(part.values())
+        return [row for rel, row in part.items() if rel not in overlay] + [
+            entry[4] for entry in overlay.values() if entry is not None and entry[2] == name]
+
     def rows(self, status: str | None = None) -> list[dict[str, Any]]:
         """Rows of the cases with `status` (open, or any other), or all."""
         if status == "open":
-            return list(self.part("open").values())
-        closed = [row for row in self.part("closed").values() if status is None or row["status"] == status]
-        return closed if status is not None else list(self.part("open").values()) + closed
+            return self._part_rows("open")
+        closed = [row for row in self._part_rows("closed") if status is None or row["status"] == status]
+        return closed if status is not None else self._part_rows("open") + closed
+
+    def open_lines(self) -> list[tuple[Any, ...]]:
+        """The open cases' `line_of` tuples."""
+        lines, overlay = self.part("lines"), self.overlay
+        if not overlay:
+            return list(lines.values())
+        return [line for rel, line in lines.items() if rel not in overlay] + [
+            line_of(entry[4]) for entry in overlay.values() if entry is not None and entry[2] == "open"]
 
     def with_phone(self, digits: str) -> list[Path]:
-        return [self.store.root / rel for rel in self.part(phone_part(digits)).get(digits, [])]
+        overlay = self.overlay
+        rels = [rel for rel in self.part(phone_part(digits)).get(digits, []) if rel not in overlay]
+        rels += [rel for rel, entry in overlay.items() if entry is not None and entry[3] == digits]
+        return [self.store.root / rel for rel in rels]
 
     def unreadable(self) -> list[Path]:
         """Case files that fail to parse (svc check says why)."""
-        return [self.store.root / rel for rel in self.unreadable_rels]
+        rels = [rel for rel in self.unreadable_rels if rel not in self.overlay]
+        rels += [rel for rel, entry in self.overlay.items() if entry is not None and entry[4] is None]
+        return [self.store.root / rel for rel in sorted(rels)]
+
+
+def _split(names: str) -> list[str]:
+    return names.split("\0") if names else []
 
 
 def _mtime(path: Path) -> int:

@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from svc import index
 from tests.conftest import Svc
+
+
+@pytest.fixture(autouse=True, params=[index.OVERLAY_MAX, 0], ids=["overlay", "folded"])
+def overlay_max(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Every test runs with changes kept in the meta file's overlay (as a small change
+    is) and with every change folded into the big parts at once (as a big one is)."""
+    monkeypatch.setattr(index, "OVERLAY_MAX", request.param)
+    return request.param
 
 
 def listed(svc: Svc, status: str = "open") -> dict[str, dict]:
@@ -62,7 +71,8 @@ def test_repeat_detection_uses_the_phone_map(svc: Svc) -> None:
     second = svc.open("complaint", "--customer", "张三", "--phone", "138-0013-8000", now="2026-11-06T09:00:00+08:00")
     shown = json.loads(svc.ok("show", second, "--format", "json").stdout)
     assert shown["repeat_of"] == [first] and shown["level"] == "cs-director"
-    assert Path(svc.root / ".svc" / "index-phones-00.marshal").exists()  # the part of numbers ending 00
+    # folded, the number is kept in the part of numbers ending 00; else in the overlay, until folded
+    assert Path(svc.root / ".svc" / "index-phones-00.marshal").exists() == (index.OVERLAY_MAX == 0)
 
 
 # --- the git store's refresh: folder mtimes, git diff-files, and the files off git's copy ----------
@@ -103,3 +113,4 @@ def test_a_stash_and_its_pop_are_seen(svc: Svc) -> None:
     assert listed(svc)[case]["summary"] == "漏水"
     svc.git("stash", "pop")
     assert listed(svc)[case]["summary"] == "严重漏水"
+

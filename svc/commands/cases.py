@@ -168,11 +168,18 @@ def list_cmd(env: Env, status: str, kind: str | None, severity: str | None, leve
                       for r in store.iter_cases(found)]
         problems = [str(p) for p in found]
     else:
-        from svc.index import CaseIndex
+        from svc.index import LINE_KEYS, CaseIndex
 
-        index = CaseIndex(store).refresh(_progress(), want=("open",) if status == "open" else ())
-        candidates = index.rows(None if status == "all" else status)
+        quick = status == "open" and fmt == "json" and not overdue  # the open cases' lines are ready
+        index = CaseIndex(store).refresh(_progress(), want=("lines" if quick else "open",) if status == "open" else ())
         problems = [f"{store.shown(p)}: cannot be read; svc check says why" for p in index.unreadable()]
+        if quick:
+            wanted = dict(zip(LINE_KEYS[2:], (kind, severity, level, branch, assignee)))
+            checks = [(LINE_KEYS.index(key), value) for key, value in wanted.items() if value]
+            found = sorted(line for line in index.open_lines() if all(line[i] == value for i, value in checks))
+            click.echo(b"[\n" + b",\n".join(line[-1] for line in found) + b"\n]" if found else b"[]")
+            return _end(problems)
+        candidates = index.rows(None if status == "all" else status)
     rows = []
     for row in candidates:
         if status != "all" and row["status"] != status:
@@ -184,8 +191,8 @@ def list_cmd(env: Env, status: str, kind: str | None, severity: str | None, leve
             continue
         rows.append(row)
     rows.sort(key=lambda r: (r["opened_at"], r["id"]))
-    if fmt == "json":  # the index has each open case's line ready
-        lines = [row.get("json") or render.json_line({k: row[k] for k in render.LIST_KEYS}) for row in rows]
+    if fmt == "json":
+        lines = [render.json_line({k: row[k] for k in render.LIST_KEYS}) for row in rows]
         click.echo("[\n" + ",\n".join(lines) + "\n]" if lines else "[]")
         return _end(problems)
     rows = [{k: row[k] for k in render.LIST_KEYS} for row in rows]
