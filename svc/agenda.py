@@ -8,11 +8,10 @@ rules or the calendar change.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
-from svc import deadlines
 from svc.calendar import WorkCalendar
 from svc.errors import SvcError
 from svc.labels import label
@@ -31,10 +30,9 @@ def parse_duration(text: str) -> dt.timedelta:
     return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 
-@dataclass(frozen=True)
-class DueItem:
+class DueItem(NamedTuple):  # a tuple: an agenda makes tens of thousands at a time
     id: str
-    record: str  # case | project
+    record: str  # case | project | patrol
     what: str
     rule: str
     due_at: dt.datetime
@@ -43,6 +41,7 @@ class DueItem:
     level: str | None
     branch: str | None
     basis: str
+    when: float  # due_at as seconds since the epoch: the sort key, compared fast
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -60,17 +59,27 @@ class DueItem:
 
 
 def case_items(case: Case | dict[str, Any], now: dt.datetime, lang: str) -> list[DueItem]:
-    """A case's deadlines still running (from a Case, or an index row with the same keys)."""
+    """A case's deadlines still running (from a Case, or an index row with the same keys).
+    The stored deadlines are read as `deadlines.states` reads them; this runs for every
+    open case on each `svc due`, so it reads only what a running deadline needs."""
     row = case.fields if isinstance(case, Case) else case
     if row["status"] != "open":
         return []
     items = []
-    for d in deadlines.states(row):
-        if d.met_at is not None or d.stopped:
+    for d in row.get("deadlines") or ():
+        if d.get("met_at") or d.get("stopped_at"):
             continue
-        items.append(DueItem(row["id"], "case", label(lang, f"rule:{d.rule}"), d.rule, d.due, now > d.due,
-                             row.get("assignee"), row.get("level"), row.get("branch"), d.basis))
+        due = dt.datetime.fromisoformat(d["due"])
+        rule = d["rule"]
+        when = d.get("due_ts") or due.timestamp()  # the index keeps it worked out
+        items.append(DueItem(row["id"], "case", _rule_label(lang, rule), rule, due, now > due,
+                             row.get("assignee"), row.get("level"), row.get("branch"), d["basis"], when))
     return items
+
+
+@functools.lru_cache(maxsize=None)
+def _rule_label(lang: str, rule: str) -> str:
+    return label(lang, f"rule:{rule}")
 
 
 def visit_due_at(day: dt.date, cal: WorkCalendar) -> dt.datetime:
@@ -89,7 +98,8 @@ def project_items(project: Project, now: dt.datetime, cal: WorkCalendar, lang: s
         what = f"{label(lang, 'visit')} {visit['visit']}"
         basis = label(lang, "visit-basis", visit=visit["visit"], due=visit["due"])
         items.append(DueItem(project.id, "project", what, visit["rule"], due_at, now > due_at,
-                             project.fields.get("assignee"), None, project.fields.get("branch"), basis))
+                             project.fields.get("assignee"), None, project.fields.get("branch"), basis,
+                             due_at.timestamp()))
     return items
 
 
@@ -103,22 +113,20 @@ def patrol_items(patrol: Any, now: dt.datetime, lang: str) -> list[DueItem]:
         what = f"{label(lang, 'rule:patrol-fix-7d')} #{finding['no']} {finding['place']}"
         basis = label(lang, "finding-basis", no=finding["no"], description=finding["description"])
         items.append(DueItem(patrol.id, "patrol", what, "patrol-fix-7d", due, now > due,
-                             patrol.fields.get("patroller"), None, None, basis))
+                             patrol.fields.get("patroller"), None, None, basis, due.timestamp()))
     return items
 
 
 def select(items: Iterable[DueItem], now: dt.datetime, within: dt.timedelta | None, user: str | None,
            level: str | None, branch: str | None) -> list[DueItem]:
     """Overdue items and those due within the window, filtered, soonest first."""
-    horizon = now + within if within is not None else None
-    chosen = [
-        item for item in items
-        if (item.overdue or horizon is None or item.due_at <= horizon)
-        and (user is None or item.user == user)
-        and (level is None or item.level == level)
-        and (branch is None or item.branch == branch)
-    ]
-    return sorted(chosen, key=lambda i: (i.due_at, i.id, i.rule))
+    horizon = (now + within).timestamp() if within is not None else None
+    chosen = [item for item in items if item.overdue or horizon is None or item.when <= horizon]
+    for field, wanted in (("user", user), ("level", level), ("branch", branch)):
+        if wanted is not None:
+            chosen = [item for item in chosen if getattr(item, field) == wanted]
+    chosen.sort(key=lambda i: (i.when, i.id, i.rule))
+    return chosen
 
 
 def has_overdue(case: Case | dict[str, Any], now: dt.datetime) -> bool:

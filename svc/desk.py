@@ -118,7 +118,7 @@ def open_items(store: Store, user: str, now: dt.datetime, lang: str) -> list[dic
     for row in sorted(rows, key=lambda r: (r["opened_at"], r["id"])):
         if row.get("assignee") not in (user, None) or dt.datetime.fromisoformat(row["opened_at"]) > now:
             continue  # someone else's, or opened after the handover (given with --at)
-        running = sorted(agenda.case_items(row, now, lang), key=lambda i: i.due_at)
+        running = sorted(agenda.case_items(row, now, lang), key=lambda i: i.when)
         first = running[0] if running else None
         items.append({"id": row["id"], "what": (row.get("summary") or row["kind"]).strip() or row["kind"],
                       "due": stamp(first.due_at) if first else None, "rule": first.rule if first else None,

@@ -120,29 +120,29 @@ def _when(stamp: str | None) -> str:
 def simple_table(body: list[list[str]], heads: list[str]) -> str:
     """The same text as `tabulate(body, headers=heads, tablefmt="simple", disable_numparse=True)`
     for single-line text cells. tabulate works out a type for every cell, which costs
-    1.4 s on the 16,000 rows of a busy agenda; text cells need only their widths.
-    tests/test_render.py holds the two to the same output."""
+    1.4 s on the 16,000 rows of a busy agenda; text cells need only their widths, and an
+    agenda repeats most of its cells (rules, people, branches), so each text is measured
+    once. tests/test_table.py holds the two to the same output."""
     from wcwidth import wcswidth
 
     def width(text: str) -> int:
-        w = wcswidth(text)
-        return w if w >= 0 else len(text)
+        w = len(text) if text.isascii() else wcswidth(text)  # ASCII: a column each
+        return w if w >= 0 else len(text)  # -1: a control character
 
-    rows = [["" if cell is None else str(cell).strip() for cell in row] for row in body]
-    widths = [width(head) + 2 for head in heads]
-    for row in rows:
-        for i, cell in enumerate(row):
-            if cell:
-                w = width(cell)
-                if w > widths[i]:
-                    widths[i] = w
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(cell + " " * (widths[i] - width(cell)) for i, cell in enumerate(cells)).rstrip()
-
-    out = [line(heads), "  ".join("-" * w for w in widths)]
-    out += [line(row) for row in rows]
-    return "\n".join(out)
+    # column by column: each distinct cell is cleaned, measured and padded once, and each
+    # cell then found by a lookup (an agenda repeats most of its cells: rules, people, branches)
+    columns = list(zip(*body)) if body else [() for _ in heads]
+    widths, padded = [], []
+    for head, column in zip(heads, columns):
+        clean = {raw: "" if raw is None else str(raw).strip() for raw in set(column)}
+        measured = {text: width(text) for text in {head, *clean.values()}}
+        most = max(measured[head] + 2, *measured.values())
+        widths.append(most)
+        pad = {raw: text + " " * (most - measured[text]) for raw, text in clean.items()}
+        padded.append([head + " " * (most - measured[head]), *[pad[raw] for raw in column]])
+    lines = ["  ".join(cells).rstrip() for cells in zip(*padded)]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
 
 
 def list_table(rows: list[dict[str, Any]], config: Config) -> str:
@@ -169,15 +169,17 @@ def list_table(rows: list[dict[str, Any]], config: Config) -> str:
 
 def due_table(items: list[Any], config: Config) -> str:
     lang = config.lang
+    clipped = {what: _clip(what, 30) for what in {item.what for item in items}}
+    branches = {code: config.branch_name(code) for code in {item.branch for item in items}}
     body = [
         [
             "!" if item.overdue else "",
-            item.due_at.strftime("%Y-%m-%d %H:%M"),
+            item.due_at.isoformat(" ", "minutes")[:16],  # %Y-%m-%d %H:%M, cheaper
             item.id,
-            _clip(item.what, 30),
+            clipped[item.what],
             item.rule,
             item.user or "",
-            config.branch_name(item.branch),
+            branches[item.branch],
         ]
         for item in items
     ]

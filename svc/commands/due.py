@@ -65,14 +65,14 @@ def due_cmd(env: Env, within: str, user: str | None, level: str | None, branch: 
     if fmt == "json":
         if group_by:
             grouped: dict[str, list[Any]] = {}
-            for item in sorted(chosen, key=lambda i: (i.user or "", i.due_at)):
+            for item in sorted(chosen, key=lambda i: (i.user or "", i.when)):
                 grouped.setdefault(item.user or "(unassigned)", []).append(item.as_json())
             click.echo(render.to_json(grouped))
         else:
             click.echo(render.to_json([item.as_json() for item in chosen]))
     elif chosen:
         if group_by:
-            ordered = sorted(chosen, key=lambda i: (i.user or "~", i.due_at))
+            ordered = sorted(chosen, key=lambda i: (i.user or "~", i.when))
             for who, group in groupby(ordered, key=lambda i: i.user):
                 click.echo(f"{who or unassigned}:")
                 click.echo(render.due_table(list(group), store.config))
