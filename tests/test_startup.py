@@ -137,3 +137,17 @@ def test_bad_clock_in_a_real_process(svc: Svc) -> None:
                                              "SVC_NOW": "2026-13-45"})
     assert done.returncode == 1 and "SVC_NOW" in done.stderr and "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_listing_from_a_current_index_loads_no_yaml_library(svc: Svc, stub_heavy: Path) -> None:
+    """`svc list` and `svc due` answer from the index: with nothing changed since it was
+    brought up to date, neither YAML library is even imported."""
+    env = {"SVC_STORE": str(svc.root), "SVC_USER": "wangfang", "SVC_NOW": "2026-11-05T09:30:00+08:00"}
+    svc.open("complaint", "--customer", "张三", "--phone", "13800138000")
+    for path in [svc.root / "svc.yaml", *(svc.root / "cases").rglob("*")]:  # older than the racy window
+        os.utime(path, (path.stat().st_atime - 60, path.stat().st_mtime - 60))
+    svc.ok("list")  # the index is brought up to date
+    for args in (("list", "--format", "json"), ("list",), ("due",)):
+        code, modules, out = probe(*args, env=env, stubs=stub_heavy)
+        assert code in (0, None), (args, out)
+        assert not {"yaml", "ruamel.yaml"} & set(modules), f"svc {' '.join(args)} loaded a YAML library"
