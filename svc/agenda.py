@@ -59,21 +59,28 @@ class DueItem(NamedTuple):  # a tuple: an agenda makes tens of thousands at a ti
 
 
 def case_items(case: Case | dict[str, Any], now: dt.datetime, lang: str) -> list[DueItem]:
-    """A case's deadlines still running (from a Case, or an index row with the same keys).
-    The stored deadlines are read as `deadlines.states` reads them; this runs for every
-    open case on each `svc due`, so it reads only what a running deadline needs."""
+    """A case's deadlines still running (from a Case, or an index row with the same keys)."""
     row = case.fields if isinstance(case, Case) else case
-    if row["status"] != "open":
-        return []
+    return running_items(entry_of(row), now, lang) if row["status"] == "open" else []
+
+
+def entry_of(row: dict[str, Any]) -> tuple[Any, ...]:
+    """What the agenda needs of an open case, as the index keeps it for `svc due`: (id,
+    assignee, level, branch, its running deadlines as (due, due as epoch seconds, rule,
+    basis)), read from the stored deadlines as `deadlines.states` reads them."""
+    running = tuple((d["due"], d.get("due_ts") or dt.datetime.fromisoformat(d["due"]).timestamp(), d["rule"],
+                     d["basis"]) for d in row.get("deadlines") or () if not d.get("met_at") and not d.get("stopped_at"))
+    return (row["id"], row.get("assignee"), row.get("level"), row.get("branch"), running)
+
+
+def running_items(entry: tuple[Any, ...], now: dt.datetime, lang: str) -> list[DueItem]:
+    """The items of an `entry_of` tuple (this runs for every open case on each `svc due`)."""
+    case_id, assignee, level, branch, running = entry
     items = []
-    for d in row.get("deadlines") or ():
-        if d.get("met_at") or d.get("stopped_at"):
-            continue
-        due = dt.datetime.fromisoformat(d["due"])
-        rule = d["rule"]
-        when = d.get("due_ts") or due.timestamp()  # the index keeps it worked out
-        items.append(DueItem(row["id"], "case", _rule_label(lang, rule), rule, due, now > due,
-                             row.get("assignee"), row.get("level"), row.get("branch"), d["basis"], when))
+    for due_text, when, rule, basis in running:
+        due = dt.datetime.fromisoformat(due_text)
+        items.append(DueItem(case_id, "case", _rule_label(lang, rule), rule, due, now > due, assignee, level, branch,
+                             basis, when))
     return items
 
 

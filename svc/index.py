@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from svc import boot
+from svc import agenda, boot
 from svc.store import CASES, LOCAL_DIR, Store
 
-VERSION = 8
+VERSION = 9
 Progress = Callable[[int, int], None]
 
 
@@ -53,6 +53,10 @@ def line_of(row: dict[str, Any]) -> tuple[Any, ...]:
     return (*(row[k] for k in LINE_KEYS), render.json_line({k: row[k] for k in render.LIST_KEYS}).encode())
 
 
+# Parts made from each open case's row, for the commands that read only them
+DERIVED = {"lines": line_of, "agenda": agenda.entry_of}
+
+
 def _row(store: Store, rel: str) -> Any:
     """One file's row, or None when it cannot be read."""
     record, _ = store.parse(store.root / rel, CASES, fast=True)
@@ -65,7 +69,7 @@ def _parse_row(args: tuple[str, str]) -> tuple[str, Any]:
     return rel, _row(Store.in_worker(root), rel)
 
 
-FIXED_PARTS = ("open", "closed", "files", "lines")
+FIXED_PARTS = ("open", "closed", "files", *DERIVED)
 OVERLAY_MAX = 300  # files kept changed in the meta file before they are folded into the big parts
 assert boot.DIFF_FILES[-1] == CASES.folder == boot.DIFF_STAGED[-1]
 RACY_NS = 2_000_000_000  # a file or folder changed this close to a recording is looked at again
@@ -360,8 +364,9 @@ class CaseIndex:
             self.part(name)[rel] = row
             self._changed_parts.add(name)
         if name == "open":
-            self.part("lines")[rel] = line_of(row)
-            self._changed_parts.add("lines")
+            for derived, make in DERIVED.items():
+                self.part(derived)[rel] = make(row)
+                self._changed_parts.add(derived)
         if phone:
             self.part(phone_part(phone)).setdefault(phone, []).append(rel)
             self._changed_parts.add(phone_part(phone))
@@ -376,8 +381,9 @@ class CaseIndex:
             self.part(name).pop(rel, None)
             self._changed_parts.add(name)
         if name == "open":
-            self.part("lines").pop(rel, None)
-            self._changed_parts.add("lines")
+            for derived in DERIVED:
+                self.part(derived).pop(rel, None)
+                self._changed_parts.add(derived)
         if phone:
             bucket = self.part(phone_part(phone))
             holders = bucket.get(phone, [])
@@ -403,13 +409,14 @@ class CaseIndex:
         closed = [row for row in self._part_rows("closed") if status is None or row["status"] == status]
         return closed if status is not None else self._part_rows("open") + closed
 
-    def open_lines(self) -> list[tuple[Any, ...]]:
-        """The open cases' `line_of` tuples."""
-        lines, overlay = self.part("lines"), self.overlay
+    def derived(self, name: str) -> list[tuple[Any, ...]]:
+        """The open cases' tuples of a DERIVED part ("lines": `line_of`, "agenda": `agenda.entry_of`)."""
+        part, overlay = self.part(name), self.overlay
         if not overlay:
-            return list(lines.values())
-        return [line for rel, line in lines.items() if rel not in overlay] + [
-            line_of(entry[4]) for entry in overlay.values() if entry is not None and entry[2] == "open"]
+            return list(part.values())
+        make = DERIVED[name]
+        return [made for rel, made in part.items() if rel not in overlay] + [
+            make(entry[4]) for entry in overlay.values() if entry is not None and entry[2] == "open"]
 
     def with_phone(self, digits: str) -> list[Path]:
         overlay = self.overlay

@@ -3,13 +3,14 @@ files, commits, checkouts) lists exactly what parsing every file lists."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from svc import index, render
+from svc import agenda, index, render
 from svc.store import Store
 from tests.conftest import Svc, make_store
 
@@ -62,6 +63,11 @@ def test_any_sequence_of_changes_matches_a_fresh_parse(git: bool, steps: list[tu
         assert (result.exit_code == 1) == bool(unreadable)
         opened = json.loads(svc("list", "--format", "json").stdout)  # the open cases' ready lines
         assert opened == [row for row in json.loads(result.stdout) if row["status"] == "open"]
+        now = dt.datetime.fromisoformat(svc.now)
+        expected = agenda.select([item for row in rows.values() for item in agenda.case_items(row, now, "zh")],
+                                 now, dt.timedelta(weeks=1), None, None, None)
+        due = json.loads(svc("due", "--within", "1w", "--format", "json").stdout)  # from the agenda part
+        assert due == [item.as_json() for item in expected]
         again = index.CaseIndex(Store.open(svc.root, 1.0)).refresh()
         assert sorted(str(p) for p in again.unreadable()) == unreadable
         for phone in ("13800138000", "13800138001", "13800138002"):

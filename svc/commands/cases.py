@@ -176,7 +176,7 @@ def list_cmd(env: Env, status: str, kind: str | None, severity: str | None, leve
         if quick:
             wanted = dict(zip(LINE_KEYS[2:], (kind, severity, level, branch, assignee)))
             checks = [(LINE_KEYS.index(key), value) for key, value in wanted.items() if value]
-            found = sorted(line for line in index.open_lines() if all(line[i] == value for i, value in checks))
+            found = sorted(line for line in index.derived("lines") if all(line[i] == value for i, value in checks))
             click.echo(b"[\n" + b",\n".join(line[-1] for line in found) + b"\n]" if found else b"[]")
             return _end(problems)
         candidates = index.rows(None if status == "all" else status)

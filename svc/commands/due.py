@@ -52,9 +52,9 @@ def due_cmd(env: Env, within: str, user: str | None, level: str | None, branch: 
     check_branch(store, branch)
     from svc.index import CaseIndex
 
-    index = CaseIndex(store).refresh()
+    index = CaseIndex(store).refresh(want=("agenda",))
     problems: list[Any] = [f"{store.shown(p)}: cannot be read; svc check says why" for p in index.unreadable()]
-    items = [item for row in index.rows("open") for item in agenda.case_items(row, now, lang)]
+    items = [item for entry in index.derived("agenda") for item in agenda.running_items(entry, now, lang)]
     if any(True for _ in store.paths(PROJECTS)):
         cal = store.config.calendar
         items += [item for r in store.iter_records(PROJECTS, problems)
