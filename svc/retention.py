@@ -11,7 +11,6 @@ removes exactly the disposable records and writes each into the disposal registe
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -39,6 +38,8 @@ def disposable_on(month: str, months: int) -> dt.date:
 
 
 def sha256(text: str) -> str:
+    import hashlib  # here: every command imports this module, few seal anything
+
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
