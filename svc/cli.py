@@ -83,8 +83,9 @@ def cli(ctx: click.Context, store_path: str | None, as_user: str | None, wait: f
 # small command's time). tests/test_startup.py checks this table against the modules.
 COMMAND_MODULES = {
     "store": ("init", "check", "archive"),
-    "cases": ("open", "show", "list", "note", "assign", "escalate", "follow-up", "close", "reopen", "remedy",
+    "cases": ("open", "show", "note", "assign", "escalate", "follow-up", "close", "reopen", "remedy",
               "link", "met", "notify", "feedback", "repaired", "defer"),
+    "listing": ("list",),
     "due": ("due",),
     "projects": ("project", "visit"),
     "patrols": ("patrol", "hold", "retention"),

@@ -1,4 +1,4 @@
-"""Case commands: open, show, list, note, assign, escalate, follow-up, close, reopen,
+"""Case commands: open, show, note, assign, escalate, follow-up, close, reopen,
 remedy, link."""
 
 from __future__ import annotations
@@ -7,27 +7,17 @@ from typing import Any
 
 import click
 
-from svc import actions, agenda, render, workflow
+from svc import actions, render, workflow
+from svc.commands.listing import reveal_allowed
 from svc.env import Env
-from svc.errors import RecordError, RefusedError
+from svc.errors import RecordError
 from svc.labels import label
-from svc.model import DIRECTOR_ROLES, KINDS, LEVELS, OUTCOMES, REMEDY_CATEGORIES, REMEDY_TYPES, SEVERITIES, STATUSES
+from svc.model import KINDS, LEVELS, OUTCOMES, REMEDY_CATEGORIES, REMEDY_TYPES, SEVERITIES
 from svc.options import at_option, format_option, reveal_option
 from svc.store import Record
 from svc.timeutil import parse_date
 
 pass_env = click.make_pass_decorator(Env)
-
-
-def _reveal_allowed(env: Env, reveal: bool) -> bool:
-    if not reveal:
-        return False
-    actor = actions.resolve_actor(env.store(), env.as_user)
-    if actor.role not in DIRECTOR_ROLES:
-        raise RefusedError(
-            f"--reveal is for directors ({', '.join(DIRECTOR_ROLES)}); {actor.id} is {actor.role or 'not a declared user'}"
-        )
-    return True
 
 
 def _report(env: Env, record: Record) -> None:
@@ -126,7 +116,7 @@ def show_cmd(env: Env, case_id: str, fmt: str, reveal: bool, at_rev: str | None)
     """
     store = env.store()
     record = store.load(case_id) if at_rev is None else _record_at(store, case_id, at_rev)
-    allowed = _reveal_allowed(env, reveal)
+    allowed = reveal_allowed(env, reveal)
     if fmt == "json":
         click.echo(render.to_json(render.case_json(record.case, allowed)))
     elif fmt == "yaml":
@@ -135,104 +125,6 @@ def show_cmd(env: Env, case_id: str, fmt: str, reveal: bool, at_rev: str | None)
         click.echo(yamlio.dumps(render.redacted(record.case, allowed)), nl=False)
     else:
         click.echo(render.show_text(record.case, store.config, allowed, env.now()))
-
-
-@click.command("list")
-@click.option("--status", type=click.Choice((*STATUSES, "all")), default="open", show_default=True)
-@click.option("--kind", type=click.Choice(KINDS))
-@click.option("--severity", type=click.Choice(SEVERITIES))
-@click.option("--level", type=click.Choice(LEVELS))
-@click.option("--branch", metavar="B")
-@click.option("--assignee", metavar="USER")
-@click.option("--overdue", is_flag=True, help="Only cases with a deadline past due (see svc due).")
-@format_option("table", "json", "csv", "ids", default="table")
-@reveal_option
-@pass_env
-def list_cmd(env: Env, status: str, kind: str | None, severity: str | None, level: str | None,
-             branch: str | None, assignee: str | None, overdue: bool, fmt: str, reveal: bool) -> None:
-    """List cases, oldest first (default: the open ones).
-
-    \b
-    Example:
-      svc list --level cs-director
-      svc list --status all --kind complaint --format csv > complaints.csv
-      svc list --format ids | xargs -n1 svc show
-    """
-    store = env.store()
-    allowed = _reveal_allowed(env, reveal)
-    problems: list[str] = []
-    now = env.now() if overdue else None
-    if allowed:  # the index keeps only redacted rows: read the files themselves
-        found: list[Any] = []
-        candidates = [render.list_row(r.case, True) | {"level": r.case.level, "deadlines": r.case.get("deadlines")}
-                      for r in store.iter_cases(found)]
-        problems = [str(p) for p in found]
-    else:
-        from svc.index import LINE_KEYS, CaseIndex
-
-        quick = status == "open" and fmt == "json" and not overdue  # the open cases' lines are ready
-        index = CaseIndex(store).refresh(_progress(), want=("lines" if quick else "open",) if status == "open" else ())
-        problems = [f"{store.shown(p)}: cannot be read; svc check says why" for p in index.unreadable()]
-        if quick:
-            wanted = dict(zip(LINE_KEYS[2:], (kind, severity, level, branch, assignee)))
-            checks = [(LINE_KEYS.index(key), value) for key, value in wanted.items() if value]
-            found = sorted(line for line in index.derived("lines") if all(line[i] == value for i, value in checks))
-            click.echo(b"[\n" + b",\n".join(line[-1] for line in found) + b"\n]" if found else b"[]")
-            return _end(problems)
-        candidates = index.rows(None if status == "all" else status)
-    rows = []
-    for row in candidates:
-        if status != "all" and row["status"] != status:
-            continue
-        if (kind and row["kind"] != kind or severity and row["severity"] != severity or level and row["level"] != level
-                or branch and row["branch"] != branch or assignee and row["assignee"] != assignee):
-            continue
-        if now is not None and not agenda.has_overdue(row, now):
-            continue
-        rows.append(row)
-    rows.sort(key=lambda r: (r["opened_at"], r["id"]))
-    if fmt == "json":
-        lines = [render.json_line({k: row[k] for k in render.LIST_KEYS}) for row in rows]
-        click.echo("[\n" + ",\n".join(lines) + "\n]" if lines else "[]")
-        return _end(problems)
-    rows = [{k: row[k] for k in render.LIST_KEYS} for row in rows]
-    if fmt == "csv":
-        click.echo(render.to_csv(rows, render.LIST_KEYS), nl=False)
-    elif fmt == "ids":
-        for row in rows:
-            click.echo(row["id"])
-    elif rows:
-        click.echo(render.list_table(rows, store.config))
-    _end(problems)
-
-
-def _end(problems: list[str]) -> None:
-    for problem in problems:
-        click.echo(f"svc: {problem}", err=True)
-    if problems:
-        raise click.exceptions.Exit(1)
-
-
-def _progress() -> Any:
-    """A progress bar on stderr for a long first index build, only on a terminal."""
-    import sys
-
-    if not sys.stderr.isatty():
-        return None
-    state: dict[str, Any] = {}
-
-    def show(done: int, total: int) -> None:
-        if total < 2000:
-            return
-        if "bar" not in state:
-            state["bar"] = click.progressbar(length=total, label="svc: indexing", file=sys.stderr)
-            state["bar"].__enter__()
-        state["bar"].update(done - state.get("done", 0))
-        state["done"] = done
-        if done >= total:
-            state["bar"].__exit__(None, None, None)
-
-    return show
 
 
 def _record_at(store: Any, case_id: str, when: str) -> Record:
@@ -408,7 +300,7 @@ def link_cmd(env: Env, case_id: str, other: str, note_text: str | None, at: str 
     _change(env, case_id, "link", at, lambda case, when: workflow.link(case, target, note_text, when, actor))
 
 
-COMMANDS = [open_cmd, show_cmd, list_cmd, note_cmd, assign_cmd, escalate_cmd, follow_up_cmd, close_cmd,
+COMMANDS = [open_cmd, show_cmd, note_cmd, assign_cmd, escalate_cmd, follow_up_cmd, close_cmd,
             reopen_cmd, remedy_cmd, link_cmd]
 
 
