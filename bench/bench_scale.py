@@ -22,7 +22,8 @@ TARGETS = {
     "first index build": 60.0,
     "svc list --status open --format json (warm)": 0.3,
     "svc due (warm)": 0.5,
-    "svc open": 0.25,
+    "svc open complaint --phone (repeat lookup)": 0.25,
+    "svc open repair (no repeat lookup)": 0.25,
     "svc check (full)": 60.0,
 }
 
@@ -54,9 +55,13 @@ def main() -> None:
     figures["svc list --status open --format json (warm)"] = statistics.median(
         run(["list", "--status", "open", "--format", "json"], env) for _ in range(5))
     figures["svc due (warm)"] = statistics.median(run(["due"], env) for _ in range(5))
-    figures["svc open"] = statistics.median(
+    # a complaint with a phone looks for repeat complaints through the index (so git's
+    # stat of every file); a repair does not
+    figures["svc open complaint --phone (repeat lookup)"] = statistics.median(
         run(["open", "complaint", "--customer", "基准", "--phone", f"1390000{n:04d}", "--summary", "bench"], env)
         for n in range(5))
+    figures["svc open repair (no repeat lookup)"] = statistics.median(
+        run(["open", "repair", "--customer", "基准", "--summary", "bench"], env) for _ in range(5))
     figures["svc check (full)"] = run(["check"], env)
     # what no svc command can go below on this machine: start-up, and git's stat of every file
     floor = {
@@ -68,11 +73,11 @@ def main() -> None:
             _time(["git", "-C", str(root), "diff-files", "--name-only", "--", "cases"], env) for _ in range(5))
     print(f"store: {root} ({cases} cases), {os.cpu_count()} cores")
     for what, took in floor.items():
-        print(f"{what:<46} {took:>8.3f}")
-    print(f"{'what':<46} {'seconds':>8} {'target':>8}  ")
+        print(f"{what:<48} {took:>8.3f}")
+    print(f"{'what':<48} {'seconds':>8} {'target':>8}  ")
     for what, took in figures.items():
         target = TARGETS[what]
-        print(f"{what:<46} {took:>8.3f} {target:>8.2f}  {'ok' if took <= target else 'OVER'}")
+        print(f"{what:<48} {took:>8.3f} {target:>8.2f}  {'ok' if took <= target else 'OVER'}")
 
 
 if __name__ == "__main__":
