@@ -1,9 +1,10 @@
 """A per-clone index of case rows, so listing and the agenda do not parse YAML.
 
-Kept in `.svc/index.marshal` (never committed), it maps each case file to its size,
-mtime and the row `svc list` / `svc due` / repeat detection need. Before each use it is
-brought up to date: in a git store from the commit it was built at (`git diff` to HEAD)
-plus `git status` (hand edits, uncommitted files), so git's own stat cache does the work;
+Kept in `.svc/index-*.marshal` (never committed): per case file its size, mtime and the
+row `svc list` / `svc due` / repeat detection need, in parts (see CaseIndex). Before each
+use it is brought up to date: in a git store from the commit it was built at (`git diff`
+to HEAD), `git diff-files` and `git diff-index --cached` (hand edits, staged files), the
+month folders' mtimes (files added or removed) and the stat of files off git's copy;
 elsewhere by comparing every file's size and mtime. Only changed files are parsed again.
 An index that cannot be read is rebuilt; it is a cache, never the truth.
 """
@@ -82,9 +83,10 @@ def phone_part(digits: str) -> str:
 
 
 class CaseIndex:
-    """Rows in files under .svc/: the open cases' rows (what the agenda and the default
-    listing read), the other cases' rows, the phone map in 100 parts, and `files` (what
-    is known of each case file); plus a small meta file read every time: the commit it
+    """Rows in files under .svc/: the open cases' rows, the other cases' rows, the open
+    cases' DERIVED tuples (the default listing's lines, the agenda's entries), the phone
+    map in 100 parts, and `files` (what is known of each case file); plus a small meta
+    file read every time: the commit it
     was brought up to date at, the case folders' mtimes and names, and the files that
     differ from git's copy. An unchanged store costs one `git diff-files` and a stat of
     each month folder.
