@@ -28,6 +28,7 @@ _STARTED: dict[tuple[str, ...], subprocess.Popen[bytes]] = {}
 DIFF_FILES = ("diff-files", "--name-only", "-z", "--", "cases")
 DIFF_STAGED = ("diff-index", "--cached", "--name-only", "-z", "HEAD", "--", "cases")
 
+CONFIG_NAME = "svc.yaml"  # what makes a folder a store (svc.config.CONFIG_NAME)
 _VALUED = {"--store", "--as", "--wait"}  # the root group's options that take a value
 
 
@@ -63,16 +64,16 @@ def reads_index(words: list[str]) -> bool:
     return words[0] == "handover" and words[1:2] != ["show"]
 
 
-def _root(explicit: str | None) -> str | None:
-    """The store as svc.store.find_root finds it (--store, SVC_STORE, else the nearest
-    svc.yaml up), or None."""
-    explicit = explicit or os.environ.get("SVC_STORE") or None
+def store_root(explicit: str | None, cwd: str) -> str | None:
+    """The store's folder: `explicit` (--store, or SVC_STORE) when it holds svc.yaml, else
+    the nearest folder at or above `cwd` that does; None when there is none (svc.store's
+    find_root says why). Here, not in svc.store, so that it runs before the imports."""
     if explicit:
         root = os.path.expanduser(explicit)
-        return root if os.path.isfile(os.path.join(root, "svc.yaml")) else None
-    folder = os.getcwd()
+        return root if os.path.isfile(os.path.join(root, CONFIG_NAME)) else None
+    folder = cwd
     while True:
-        if os.path.isfile(os.path.join(folder, "svc.yaml")):
+        if os.path.isfile(os.path.join(folder, CONFIG_NAME)):
             return folder
         parent = os.path.dirname(folder)
         if parent == folder:
@@ -84,7 +85,7 @@ def start(argv: list[str]) -> None:
     words, explicit = _command(argv)
     if not reads_index(words):
         return
-    root = _root(explicit)
+    root = store_root(explicit or os.environ.get("SVC_STORE") or None, os.getcwd())
     # only where an index exists to be refreshed (a first build asks git other things)
     if root is None or not os.path.isdir(os.path.join(root, ".git")) \
             or not os.path.isfile(os.path.join(root, ".svc", "index-meta.marshal")):

@@ -12,6 +12,7 @@ from typing import Any
 
 from svc import duty, yamlio
 from svc import schema as s
+from svc.config import CONFIG_NAME
 from svc.errors import RecordError
 from svc.keeping import register_entries
 from svc.model import INTAKE_KEYS, ReplayError, plain, replay
@@ -175,9 +176,9 @@ def check_derived(store: Store, record: Record, kind: RecordKind, derive: Any) -
 def check_retention(store: Store) -> list[Problem]:
     """The policy may lengthen the two years, never shorten them; the register must read."""
     problems: list[Problem] = []
-    config_path = str(store.root / "svc.yaml")
+    config_path = str(store.root / CONFIG_NAME)
     if store.config.patrol_retention_months < MINIMUM_MONTHS:
-        node = yamlio.load_file(store.root / "svc.yaml", config_path)
+        node = yamlio.load_file(store.root / CONFIG_NAME, config_path)
         line = line_of(node.get("retention") or {}, "patrol_months")
         problems.append(Problem(config_path, line,
                                 f"retention.patrol_months is {store.config.patrol_retention_months}, shorter than the "

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from svc import boot
 from svc import schema as s
 from svc.calendar import CALENDAR_SPEC, CalendarSettings, WorkCalendar, calendar_settings, check_calendar, load_calendar
 from svc.errors import RecordError, SvcError
@@ -16,7 +17,7 @@ from svc.letters.settings import LETTERS_SPEC, LetterSettings, check_letters, le
 from svc.model import ROLES
 from svc.timeutil import zone
 
-CONFIG_NAME = "svc.yaml"
+CONFIG_NAME = boot.CONFIG_NAME  # "svc.yaml"
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 

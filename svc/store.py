@@ -76,14 +76,14 @@ CASE_ID = CASES.pattern
 
 def find_root(explicit: str | None, cwd: Path) -> Path:
     """--store (or SVC_STORE, which click maps onto it) wins; else the nearest svc.yaml up."""
+    from svc.boot import store_root
+
+    found = store_root(explicit, str(cwd))
+    if found is not None:
+        return Path(found)
     if explicit:
         root = Path(explicit).expanduser()
-        if not (root / CONFIG_NAME).is_file():
-            raise SvcError(f"{root} is not a store (no {CONFIG_NAME}); create one with: svc init {root} --office CODE")
-        return root
-    for folder in (cwd, *cwd.parents):
-        if (folder / CONFIG_NAME).is_file():
-            return folder
+        raise SvcError(f"{root} is not a store (no {CONFIG_NAME}); create one with: svc init {root} --office CODE")
     raise SvcError("no store here: no svc.yaml in this folder or above; use --store PATH, SVC_STORE, or svc init")
 
 
