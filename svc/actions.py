@@ -198,14 +198,12 @@ def new_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | No
     phone = (fields.get("customer") or {}).get("phone")
     repeats: list[str] = []
     if kind == "complaint" and phone:
-        from svc.index import CaseIndex
+        from svc import yamlrt  # noqa: F401 - ruamel, for the write: imported while the repeat look finishes
+        from svc.index import phone_holders
 
-        # the index names the few cases with this phone; their files are read to decide
-        wanted = workflow.normalize_phone(phone)
-        index = CaseIndex(store).refresh()
-        paths = index.with_phone(wanted)
-        found = (store.parse(path, fast=True)[0] for path in paths)
-        repeats = workflow.find_repeats(phone, opened_at, (r.case for r in found if r is not None))
+        # the index knows the few cases with this phone
+        holders = phone_holders(store, workflow.normalize_phone(phone), workflow.repeat_horizon(opened_at))
+        repeats = workflow.repeat_ids(opened_at, holders)
     decision = workflow.opening(kind, fields, severity, repeats, store.config.lang)
     case_id = store.new_id(opened_at)
     first = workflow.event(

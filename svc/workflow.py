@@ -108,16 +108,27 @@ def find_repeats(phone: str | None, at: dt.datetime, cases: Iterable[Case]) -> l
     if not phone:
         return []
     wanted = normalize_phone(phone)
+    return repeat_ids(at, ((case.id, case.kind, case.fields["opened_at"], case.status, case.fields.get("closed_at"))
+                           for case in cases if case.phone and normalize_phone(case.phone) == wanted))
+
+
+def repeat_ids(at: dt.datetime, holders: Iterable[tuple[str, str, str, str, str | None]]) -> list[str]:
+    """The rule of `find_repeats` on cases known to have the phone, each given as (id,
+    kind, opened_at, status, closed_at) as written in its file (the index keeps these)."""
     found = []
-    for case in cases:
-        if case.kind != "complaint" or not case.phone or normalize_phone(case.phone) != wanted:
+    for case_id, kind, opened_at, status, closed_at in holders:
+        if kind != "complaint" or dt.datetime.fromisoformat(opened_at) > at:
             continue
-        if case.opened_at > at:
-            continue
-        closed = case.closed_at
-        if case.status == "open" or (closed is not None and _days_between(closed, at) <= REPEAT_WINDOW_DAYS):
-            found.append(case.id)
+        closed = dt.datetime.fromisoformat(closed_at) if closed_at else None
+        if status == "open" or (closed is not None and _days_between(closed, at) <= REPEAT_WINDOW_DAYS):
+            found.append(case_id)
     return sorted(found)
+
+
+def repeat_horizon(at: dt.datetime) -> float:
+    """Seconds since the epoch before which no closing can make a repeat at `at` (the
+    90 calendar days, with two days' room for time zones and clock changes)."""
+    return at.timestamp() - (REPEAT_WINDOW_DAYS + 2) * 86_400
 
 
 @dataclass(frozen=True)
