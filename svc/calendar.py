@@ -13,6 +13,7 @@ first needs the calendar, and then cached, so `svc --help` never touches it.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -348,12 +349,27 @@ def official_data_name(official: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def official_years(official: str) -> tuple[OfficialYear, ...]:
-    """The shipped official calendar `official` (e.g. 'cn'), read once per process."""
+def official_years(official: str, cache_dir: str | None = None) -> tuple[OfficialYear, ...]:
+    """The shipped official calendar `official` (e.g. 'cn'), read once per process; kept
+    parsed in `cache_dir` (a store's .svc/, svc/filecache.py) when given."""
     if official == "none":
         return ()
+    node = _official_node(official, cache_dir)
+    return tuple(sorted((_official_year(y, b) for y, b in node.items()), key=lambda o: o.year))
+
+
+def _official_node(official: str, cache_dir: str | None) -> dict[str, Any]:
+    from svc import filecache
+
     name = official_data_name(official)
     shown = f"svc/data/{name}"
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", name)
+    stamp = filecache.stamp_of(path)
+    cache = os.path.join(cache_dir, f"{name}.marshal") if cache_dir and stamp is not None else None
+    if cache is not None:
+        kept = filecache.cached(cache, stamp)
+        if isinstance(kept, dict):
+            return kept
     try:
         from importlib import resources
 
@@ -373,17 +389,21 @@ def official_years(official: str) -> tuple[OfficialYear, ...]:
             problems += _overlap_problems(block, shown, str(key))
     if problems:
         raise SvcError(f"the shipped calendar is damaged: {problems[0]}")
-    return tuple(sorted((_official_year(y, b) for y, b in node.items()), key=lambda o: o.year))
+    if cache is not None and stamp is not None:
+        blob = filecache.dumps(stamp, node)
+        if blob is not None:
+            filecache.keep(cache, stamp, blob)
+    return node
 
 
 def load_calendar(settings: CalendarSettings | Mapping[str, Any] | None = None,
-                  tz: dt.tzinfo | str = "Asia/Shanghai") -> WorkCalendar:
+                  tz: dt.tzinfo | str = "Asia/Shanghai", cache_dir: str | None = None) -> WorkCalendar:
     """Build the office's calendar: the shipped official years (unless `official: none`),
     replaced year by year by the office's own `years:` blocks, then the office's own
     holidays and make-up days on top (the office wins where they disagree).
 
     `settings` is CalendarSettings, or a raw `calendar:` mapping (validated here), or None
-    for the defaults. `tz` is a tzinfo or an IANA name.
+    for the defaults. `tz` is a tzinfo or an IANA name. `cache_dir`: see official_years.
     """
     if settings is None or not isinstance(settings, CalendarSettings):
         problems = check_calendar(settings, "calendar")
@@ -394,12 +414,12 @@ def load_calendar(settings: CalendarSettings | Mapping[str, Any] | None = None,
         from svc.timeutil import zone
 
         tz = zone(tz)
-    return _build(settings, tz)
+    return _build(settings, tz, cache_dir)
 
 
 @lru_cache(maxsize=32)
-def _build(settings: CalendarSettings, tz: dt.tzinfo) -> WorkCalendar:
-    years = {o.year: o for o in official_years(settings.official)}
+def _build(settings: CalendarSettings, tz: dt.tzinfo, cache_dir: str | None) -> WorkCalendar:
+    years = {o.year: o for o in official_years(settings.official, cache_dir)}
     years.update({o.year: o for o in settings.years})
     official_off: set[dt.date] = set()
     official_on: set[dt.date] = set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -73,6 +74,7 @@ class Config:
     patrol_retention_months: int = 24
     patrol_checklist: tuple[str, ...] = ()
     letters: LetterSettings = field(default_factory=LetterSettings)
+    local_dir: str | None = field(default=None, compare=False)  # the store's .svc/, for caches
 
     @property
     def tz(self) -> Any:
@@ -82,7 +84,7 @@ class Config:
     def calendar(self) -> WorkCalendar:
         """The working calendar, built on first use: only commands that compute deadlines
         pay for reading the shipped official calendar (and then once per process)."""
-        return load_calendar(self.calendar_settings, self.tz)
+        return load_calendar(self.calendar_settings, self.tz, self.local_dir)
 
     def user(self, user_id: str) -> User | None:
         return self.users.get(user_id)
@@ -99,7 +101,9 @@ def _given(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
-def parse_config(node: Any, path: str) -> Config:
+def parse_config(node: Any, path: str, local_dir: str | None = None) -> Config:
+    """The validated configuration; `local_dir` is the store's .svc/ folder, where a
+    parsed official calendar may be kept."""
     problems = s.check_root(node, CONFIG_SPEC, path)
     if not problems and node.get("timezone"):
         try:
@@ -132,67 +136,35 @@ def parse_config(node: Any, path: str) -> Config:
         patrol_retention_months=int(_given((node.get("retention") or {}).get("patrol_months"), 24)),
         patrol_checklist=tuple(str(i) for i in (node.get("patrol") or {}).get("checklist") or ()),
         letters=letter_settings(node.get("letters"), path),
+        local_dir=local_dir,
     )
 
 
 def load_config(root: Path) -> Config:
     """The store's svc.yaml, read fast (every command reads it); a file with a problem is
     read again round-trip so the message carries its line."""
-    import marshal
-    import os
+    from svc import filecache
 
     path = root / CONFIG_NAME
-    try:
-        st = os.stat(path)
-        stamp: list[int] | None = [st.st_mtime_ns, st.st_size]
-    except OSError:
-        stamp = None
-    cached = _cached_node(root, stamp)
+    local = os.path.join(root, LOCAL_DIR)
+    cache = os.path.join(local, _CONFIG_CACHE)
+    stamp = filecache.stamp_of(str(path))
+    cached = filecache.cached(cache, stamp)
     if cached is not None:
-        return parse_config(cached, str(path))
+        return parse_config(cached, str(path), local)
     from svc import yamlio
 
     try:
         node = yamlio.loads_fast(path.read_text(encoding="utf-8"), str(path))
-        try:
-            blob: bytes | None = marshal.dumps([stamp, node])  # before parse_config converts numbers in place
-        except ValueError:
-            blob = None  # read round-trip (ruamel's types): not cached
-        config = parse_config(node, str(path))
+        blob = filecache.dumps(stamp, node) if stamp is not None else None  # before parse_config converts numbers
+        config = parse_config(node, str(path), local)
     except (RecordError, UnicodeDecodeError, OSError, AttributeError, TypeError):
-        return parse_config(yamlio.load_file(path, str(path)), str(path))
-    if blob is not None and stamp is not None:
-        _cache_node(root, stamp, blob)
+        return parse_config(yamlio.load_file(path, str(path)), str(path), local)
+    if blob is not None and stamp is not None:  # None: read round-trip (ruamel's types), not cached
+        filecache.keep(cache, stamp, blob)
     return config
 
 
-# svc.yaml as last read, kept in .svc/ with the file's size and mtime: a small command
-# then starts without importing a YAML parser at all. Any change to the file misses it.
-_CONFIG_CACHE = ".svc/config.marshal"
-
-
-def _cached_node(root: Path, stamp: list[int] | None) -> Any:
-    import marshal
-
-    if stamp is None:
-        return None
-    try:
-        cached_stamp, node = marshal.loads((root / _CONFIG_CACHE).read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
-        return None
-    return node if cached_stamp == stamp else None
-
-
-def _cache_node(root: Path, stamp: list[int], blob: bytes) -> None:
-    import os
-    import time
-
-    if stamp[0] >= time.time_ns() - 2_000_000_000:
-        return  # changed just now: a same-size edit in the same tick would go unseen
-    try:
-        (root / ".svc").mkdir(exist_ok=True)
-        tmp = root / f"{_CONFIG_CACHE}.{os.getpid()}.tmp"
-        tmp.write_bytes(blob)
-        os.replace(tmp, root / _CONFIG_CACHE)
-    except OSError:
-        pass  # a read-only store: read svc.yaml every time
+# svc.yaml as last read, kept in .svc/ (svc/filecache.py)
+_CONFIG_CACHE = "config.marshal"
+LOCAL_DIR = boot.LOCAL_DIR  # where caches are kept

@@ -14,24 +14,23 @@ import os
 import re
 import time
 from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 
+from svc import boot
 from svc.config import CONFIG_NAME, Config, load_config
 from svc.errors import LockedError, NotFoundError, RecordError, SvcError
 from svc.gitrepo import Git
-from svc.model import CASE_KEYS, Case, State, check_case_node, plain
-from svc.patrols import Patrol, check_patrol_node
-from svc.projects import Project, check_project_node
-from svc.retention import Hold, check_hold_node
+from svc.model import CASE_KEYS, Case, State, plain
 from svc.schema import Problem
 
 if TYPE_CHECKING:
     from ruamel.yaml.comments import CommentedMap
 
-LOCAL_DIR = ".svc"
+LOCAL_DIR = boot.LOCAL_DIR
 DESK = re.compile(r"^[A-Z]{1,2}$")
 
 
@@ -46,8 +45,14 @@ class RecordKind:
     name: str
     letter: str
     folder: str
-    check: Callable[[Any, str], list[Problem]]
-    view: Callable[[dict[str, Any]], Any]
+    checker: str  # "module:function" that checks a raw node, imported on first use
+    viewer: str  # "module:class" of the typed view
+
+    def check(self, raw: Any, shown: str) -> list[Problem]:
+        return _named(self.checker)(raw, shown)
+
+    def view(self, fields: dict[str, Any]) -> Any:
+        return _named(self.viewer)(fields)
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -58,10 +63,19 @@ class RecordKind:
         return f"{self.letter}2611-A001"
 
 
-CASES = RecordKind("case", "C", "cases", check_case_node, Case)
-PROJECTS = RecordKind("project", "P", "projects", check_project_node, Project)
-PATROLS = RecordKind("patrol record", "X", "patrols", check_patrol_node, Patrol)
-HOLDS = RecordKind("hold", "H", "holds", check_hold_node, Hold)
+@lru_cache(maxsize=None)
+def _named(name: str) -> Any:
+    """What "module:attribute" names (a command about cases never imports svc.patrols)."""
+    import importlib
+
+    module, attribute = name.split(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+CASES = RecordKind("case", "C", "cases", "svc.model:check_case_node", "svc.model:Case")
+PROJECTS = RecordKind("project", "P", "projects", "svc.projects:check_project_node", "svc.projects:Project")
+PATROLS = RecordKind("patrol record", "X", "patrols", "svc.patrols:check_patrol_node", "svc.patrols:Patrol")
+HOLDS = RecordKind("hold", "H", "holds", "svc.retention:check_hold_node", "svc.retention:Hold")
 KINDS = (CASES, PROJECTS, PATROLS, HOLDS)
 
 
@@ -76,9 +90,7 @@ CASE_ID = CASES.pattern
 
 def find_root(explicit: str | None, cwd: Path) -> Path:
     """--store (or SVC_STORE, which click maps onto it) wins; else the nearest svc.yaml up."""
-    from svc.boot import store_root
-
-    found = store_root(explicit, str(cwd))
+    found = boot.store_root(explicit, str(cwd))
     if found is not None:
         return Path(found)
     if explicit:
