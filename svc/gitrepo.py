@@ -96,9 +96,11 @@ class Git:
     def init(self) -> None:
         self.run("init", "-q")
 
-    def commit(self, paths: list[str], message: str, author: tuple[str, str], when: str | None = None) -> None:
+    def commit(self, paths: list[str], message: str, author: tuple[str, str], when: str | None = None
+               ) -> tuple[str | None, str | None]:
         """Commit exactly `paths` (added, changed or deleted) as `author`, on top of HEAD;
-        anything else staged stays staged.
+        anything else staged stays staged. Returns HEAD before and after: the commit's
+        parent and the commit (None: unknown), whose difference is exactly `paths`.
 
         The author date is when it happened (`when`, the event time); the committer
         date stays the real time it was recorded.
@@ -123,14 +125,16 @@ class Git:
                 made = self.head()
                 self.run("update-ref", "-m", "svc: commit taken back", ref, head, made or "", check=False)
                 raise _failure("update-index", output.decode("utf-8", "replace"), staging.returncode)
-            return
+            return head, self.head()
         name, email = author
         env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name,
                "GIT_COMMITTER_EMAIL": email}
         if when:
             env["GIT_AUTHOR_DATE"] = when
+        before = self.head()
         self.run("add", "-A", "--", *paths)  # no commit yet, a detached HEAD, a merge under way...
         self.run("commit", "-q", "--no-verify", "-m", message, "--", *paths, env=env)
+        return before, self.head()
 
     def _import_stream(self, paths: list[str], message: str, author: tuple[str, str], when: str | None
                        ) -> tuple[bytes, str, str] | None:

@@ -251,11 +251,9 @@ class CaseIndex:
         if head != self.head:
             if head is None:
                 return self._start_over()
-            diff = git.run("diff", "--name-only", "-z", "--no-renames", self.head, head, "--", CASES.folder,
-                           check=False)
-            if diff.returncode != 0:  # history rewritten: start again
+            committed = indexscan.committed_between(str(self.store.root), self.head, head)
+            if committed is None:  # history rewritten: start again
                 return self._start_over()
-            committed = {p for p in diff.stdout.split("\0") if p.endswith(".yaml")}
             changed |= committed
             for rel in committed - in_work_tree:  # its work-tree copy is the committed one now
                 self.dirty.pop(rel, None)

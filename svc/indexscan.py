@@ -146,8 +146,65 @@ def git_head(root: str) -> str | None:
     return None
 
 
+# svc's own commits, one line each: parent, commit and the paths it changed, tab-separated.
+# Written by every svc write (svc/store.py, under the store's lock) and read before asking
+# `git diff`, so that svc's own commits cost the index no git process.
+JOURNAL = "index-journal"
+JOURNAL_KEEP = 200  # the newest lines kept; a reader that misses a line asks git
+
+
+def journal(root: str, parent: str, made: str, paths: list[str]) -> None:
+    """Record svc's commit `made` of `paths` on top of `parent`. The file is replaced
+    whole, so a reader never sees half a line; a failure only costs a `git diff`."""
+    if any(c in p for p in paths for c in "\t\n"):
+        return
+    path = os.path.join(root, LOCAL_DIR, JOURNAL)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines(keepends=True)
+    except OSError:
+        lines = []
+    lines = [*lines[-(JOURNAL_KEEP - 1):], "\t".join([parent, made, *paths]) + "\n"]
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.writelines(lines)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def journalled_between(root: str, old: str, new: str) -> set[str] | None:
+    """The case files svc's own commits changed from `old` to `new`, when the journal
+    links one to the other; None when it does not (a pull, a commit by hand...)."""
+    try:
+        with open(os.path.join(root, LOCAL_DIR, JOURNAL), encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    after: dict[str, list[tuple[str, list[str]]]] = {}
+    for line in lines:
+        fields = line.split("\t")
+        if len(fields) >= 2:
+            after.setdefault(fields[0], []).append((fields[1], fields[2:]))
+    paths: dict[str, set[str]] = {old: set()}  # commit reached: the paths changed on the way
+    todo = [old]
+    while todo:
+        at = todo.pop()
+        if at == new:
+            return {p for p in paths[at] if p.startswith(CASES_DIR + "/") and p.endswith(".yaml")}
+        for made, changed in after.get(at, []):
+            if made not in paths:
+                paths[made] = paths[at] | set(changed)
+                todo.append(made)
+    return None
+
+
 def committed_between(root: str, old: str, new: str) -> set[str] | None:
     """Case files changed from one commit to another (None: git could not say)."""
+    journalled = journalled_between(root, old, new)
+    if journalled is not None:
+        return journalled
     import subprocess
 
     try:

@@ -331,7 +331,11 @@ class Store:
             _put_files(changes)
             if self.git is not None:
                 rels = [self.rel(p) for p in changes]
-                self.git.commit(rels, message, self.author(actor), when)
+                parent, made = self.git.commit(rels, message, self.author(actor), when)
+                if parent and made:
+                    from svc import indexscan
+
+                    indexscan.journal(str(self.root), parent, made, rels)
         except BaseException:
             _put_files(before)
             if self.git is not None:

@@ -5,6 +5,7 @@ date the event's time; a refused commit leaves nothing behind."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 from pathlib import Path
 
@@ -79,3 +80,48 @@ def test_a_branch_moved_under_the_commit_is_refused_and_nothing_is_left(svc: Svc
     assert result.exit_code == 1 and "fast-import" in result.stderr
     assert git(svc.root, "rev-parse", "HEAD").strip() == before
     assert git(svc.root, "status", "--porcelain") == ""  # the file put back, the path unstaged
+
+
+# --- the journal of svc's own commits (svc/indexscan.py) -------------------------------------------
+
+def git_diff(root: Path, old: str, new: str) -> set[str]:
+    out = git(root, "diff", "--name-only", "--no-renames", old, new, "--", "cases")
+    return {p for p in out.split() if p.endswith(".yaml")}
+
+
+def test_the_journal_says_what_git_diff_says_about_svcs_own_commits(svc: Svc) -> None:
+    from svc import indexscan
+
+    root = str(svc.root)
+    start = git(svc.root, "rev-parse", "HEAD").strip()
+    first = svc.open("complaint", "--customer", "张三")
+    svc.ok("note", first, "回访")
+    second = svc.open("repair", "--customer", "李四")
+    head = git(svc.root, "rev-parse", "HEAD").strip()
+    assert indexscan.journalled_between(root, start, head) == git_diff(svc.root, start, head) == {
+        f"cases/2026/11/{first}.yaml", f"cases/2026/11/{second}.yaml"}
+    middle = git(svc.root, "rev-parse", "HEAD~1").strip()
+    assert indexscan.journalled_between(root, middle, head) == {f"cases/2026/11/{second}.yaml"}
+    # a commit svc did not make breaks the chain: git is asked instead
+    (svc.root / "cases" / "2026" / "11" / f"{first}.yaml").write_text("id: [unclosed\n", encoding="utf-8")
+    git(svc.root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "by hand")
+    third = svc.open("repair", "--customer", "王五")
+    head = git(svc.root, "rev-parse", "HEAD").strip()
+    assert indexscan.journalled_between(root, start, head) is None
+    assert indexscan.committed_between(root, start, head) == git_diff(svc.root, start, head) == {
+        f"cases/2026/11/{first}.yaml", f"cases/2026/11/{second}.yaml", f"cases/2026/11/{third}.yaml"}
+
+
+def test_a_garbled_or_cut_journal_only_sends_the_index_to_git(svc: Svc, monkeypatch: pytest.MonkeyPatch) -> None:
+    from svc import indexscan
+
+    monkeypatch.setattr(indexscan, "JOURNAL_KEEP", 2)
+    start = git(svc.root, "rev-parse", "HEAD").strip()
+    ids = [svc.open("repair", "--customer", "李四") for _ in range(3)]
+    head = git(svc.root, "rev-parse", "HEAD").strip()
+    journal = svc.root / ".svc" / "index-journal"
+    assert len(journal.read_text(encoding="utf-8").splitlines()) == 2  # the oldest line dropped
+    assert indexscan.journalled_between(str(svc.root), start, head) is None
+    journal.write_text("nonsense\n\t\t\n", encoding="utf-8")
+    assert indexscan.committed_between(str(svc.root), start, head) == {f"cases/2026/11/{i}.yaml" for i in ids}
+    assert json.loads(svc.ok("list", "--format", "json").stdout)[-1]["id"] == ids[-1]
