@@ -474,15 +474,18 @@ def phone_holders(store: Store, digits: str, since: float) -> list[Holder]:
 
     # a phone's digits stand in its file in a row, but for a trunk 0 added on normalizing
     core = (digits[1:] if digits.startswith("0") else digits).encode()
+    holding = []
     for rel in sorted(set(changed)):
-        path = store.root / rel
         try:
-            text = path.read_bytes()
+            if core in _NOT_DIGITS.sub(b"", (store.root / rel).read_bytes()):
+                holding.append(rel)
         except OSError:
             continue
-        if core not in _NOT_DIGITS.sub(b"", text):
-            continue
-        record, _ = store.parse(path, CASES, fast=True)
+    for rel in holding:
+        # ruamel is imported already (for the write): a few files are read sooner through it
+        # than through PyYAML, whose import alone takes longer
+        path = store.root / rel
+        record, _ = store.parse(path, CASES, fast=len(holding) > 3)
         case = record.view if record is not None else None
         if case is not None and case.phone and workflow.normalize_phone(case.phone) == digits:
             found[rel] = holder_of(case.fields)
