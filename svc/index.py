@@ -2,11 +2,13 @@
 
 Kept in `.svc/index-*.marshal` (never committed): per case file its size, mtime and the
 row `svc list` / `svc due` / repeat detection need, in parts (see CaseIndex). Before each
-use it is brought up to date: in a git store from the commit it was built at (`git diff`
-to HEAD), `git diff-files` and `git diff-index --cached` (hand edits, staged files), the
-month folders' mtimes (files added or removed) and the stat of files off git's copy;
-elsewhere by comparing every file's size and mtime. Only changed files are parsed again.
-An index that cannot be read is rebuilt; it is a cache, never the truth.
+use it is brought up to date: in a git store from the commit it was built at (svc's own
+commits from its journal, others by `git diff` to HEAD), `git diff-files` and `git
+diff-index --cached` (hand edits, staged files), the month folders' mtimes (files added or
+removed) and the stat of files off git's copy; elsewhere by comparing every file's size
+and mtime. Only changed files are parsed again. The repeat check of `svc open` takes a
+narrower look instead (`phone_holders`). An index that cannot be read is rebuilt; it is a
+cache, never the truth.
 """
 
 from __future__ import annotations
@@ -105,11 +107,11 @@ def phone_part(digits: str) -> str:
 class CaseIndex:
     """Rows in files under .svc/: the open cases' rows, the other cases' rows, the open
     cases' DERIVED tuples (the default listing's lines, the agenda's entries), the phone
-    map in 100 parts, and `files` (what is known of each case file); plus a small meta
-    file read every time: the commit it
-    was brought up to date at, the case folders' mtimes and names, and the files that
-    differ from git's copy. An unchanged store costs one `git diff-files` and a stat of
-    each month folder.
+    map in 100 parts (what the repeat rule needs of each case with the phone), `files`
+    (what is known of each case file) and `recent` (the stat of each file a repeat can be
+    found in); plus a small meta file read every time: the commit it was brought up to
+    date at, the case folders' mtimes and names, and the files that differ from git's
+    copy. An unchanged store costs one `git diff-files` and a stat of each month folder.
 
     A few changed files (a command's own write, a pull of a few cases) go into the meta
     file's overlay: their entries shadow the big parts until OVERLAY_MAX of them are
