@@ -39,7 +39,7 @@ def meta_of(data: object) -> dict | None:
     return data if isinstance(data, dict) and data.get("version") == VERSION else None
 
 
-def stat(path: str) -> tuple[int, int]:
+def stat(path: str | os.PathLike[str]) -> tuple[int, int]:
     """(mtime in ns, size); (0, -1) for a file that is gone."""
     try:
         st = os.stat(path)
