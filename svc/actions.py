@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -189,6 +189,7 @@ class NewCase:
     text: str
     events: list[dict[str, Any]]
     case: Case  # as written
+    unread: list[str] = field(default_factory=list)  # files with the phone that could not be read
 
 
 def new_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | None, opened_at: dt.datetime,
@@ -197,13 +198,15 @@ def new_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | No
     store = ctx.store
     phone = (fields.get("customer") or {}).get("phone")
     repeats: list[str] = []
+    unread: list[str] = []
     if kind == "complaint" and phone:
         from svc import yamlrt  # noqa: F401 - ruamel, for the write: imported while the repeat look finishes
         from svc.index import phone_holders
 
         # the index knows the few cases with this phone
-        holders = phone_holders(store, workflow.normalize_phone(phone), workflow.repeat_horizon(opened_at))
-        repeats = workflow.repeat_ids(opened_at, holders)
+        looked = phone_holders(store, workflow.normalize_phone(phone), workflow.repeat_horizon(opened_at))
+        repeats = workflow.repeat_ids(opened_at, looked.holders)
+        unread = [store.shown(store.root / rel) for rel in looked.unreadable]
     decision = workflow.opening(kind, fields, severity, repeats, store.config.lang)
     case_id = store.new_id(opened_at)
     first = workflow.event(
@@ -218,7 +221,7 @@ def new_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | No
     if path.exists():
         raise SvcError(f"{store.shown(path)} exists already; run svc check")
     from svc import yamlio  # here: reading commands never need ruamel
-    return NewCase(case_id, path, yamlio.dumps(new_case_node(node)), events, Case(node))
+    return NewCase(case_id, path, yamlio.dumps(new_case_node(node)), events, Case(node), unread)
 
 
 def open_case(ctx: Context, kind: str, fields: dict[str, Any], severity: str | None,

@@ -20,7 +20,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from svc import agenda, boot, indexscan
 from svc.indexscan import RACY_NS, VERSION
@@ -439,9 +439,15 @@ class CaseIndex:
 _stat = indexscan.stat
 
 
-def phone_holders(store: Store, digits: str, since: float) -> list[Holder]:
+class PhoneLook(NamedTuple):
+    holders: list[Holder]  # of each case that has the phone
+    unreadable: list[str]  # rels of case files that hold its digits but cannot be read
+
+
+def phone_holders(store: Store, digits: str, since: float) -> PhoneLook:
     """What the repeat rule needs of each case that has this phone now (repeat
-    complaints, for `svc open`); a case closed before `since` may be left out.
+    complaints, for `svc open`); a case closed before `since` may be left out. Also the
+    files that hold the phone's digits but cannot be read: a repeat there is not counted.
 
     Rather than git's stat of every case file (0.2 s of CPU at 100,000 cases), this
     takes indexscan's look (run by the entry point in a child process while svc was being
@@ -460,38 +466,53 @@ def phone_holders(store: Store, digits: str, since: float) -> list[Holder]:
         if look is None or look[:2] != (index.stamp, index.head):  # none, or of another state of the index
             look = indexscan.look(root)
     if look is None or look[:2] != (index.stamp, index.head):
-        return list(CaseIndex(store).refresh().holders(digits).values())
+        return _whole(store, digits)
     assert git is not None
     _, _, seen, changed = look
     head = git.head()
     if head != seen:  # another svc committed before this one took the lock
         committed = indexscan.committed_between(root, seen, head) if head else None
         if committed is None:
-            return list(CaseIndex(store).refresh().holders(digits).values())
+            return _whole(store, digits)
         changed = [*changed, *committed]
     found = index.holders(digits)
     for rel in changed:
         found.pop(rel, None)
     from svc import workflow
 
-    # a phone's digits stand in its file in a row, but for a trunk 0 added on normalizing
-    core = (digits[1:] if digits.startswith("0") else digits).encode()
-    holding = []
-    for rel in sorted(set(changed)):
-        try:
-            if core in _NOT_DIGITS.sub(b"", (store.root / rel).read_bytes()):
-                holding.append(rel)
-        except OSError:
-            continue
+    unreadable = _holding(store, digits, [store.rel(p) for p in index.unreadable() if store.rel(p) not in changed])
+    holding = _holding(store, digits, sorted(set(changed)))
     for rel in holding:
         # ruamel is imported already (for the write): a few files are read sooner through it
         # than through PyYAML, whose import alone takes longer
-        path = store.root / rel
-        record, _ = store.parse(path, CASES, fast=len(holding) > 3)
+        record, _ = store.parse(store.root / rel, CASES, fast=len(holding) > 3)
         case = record.view if record is not None else None
-        if case is not None and case.phone and workflow.normalize_phone(case.phone) == digits:
+        if case is None:
+            unreadable.append(rel)
+        elif case.phone and workflow.normalize_phone(case.phone) == digits:
             found[rel] = holder_of(case.fields)
-    return list(found.values())
+    return PhoneLook(list(found.values()), sorted(unreadable))
+
+
+def _whole(store: Store, digits: str) -> PhoneLook:
+    """`phone_holders` from the whole index brought up to date."""
+    index = CaseIndex(store).refresh()
+    return PhoneLook(list(index.holders(digits).values()),
+                     _holding(store, digits, [store.rel(p) for p in index.unreadable()]))
+
+
+def _holding(store: Store, digits: str, rels: list[str]) -> list[str]:
+    """The files whose digits hold the phone's (a quick test before parsing): its digits
+    stand in a row, but for a trunk 0 that normalizing adds."""
+    core = (digits[1:] if digits.startswith("0") else digits).encode()
+    found = []
+    for rel in rels:
+        try:
+            if core in _NOT_DIGITS.sub(b"", (store.root / rel).read_bytes()):
+                found.append(rel)
+        except OSError:
+            continue
+    return found
 
 
 __all__ = ["CaseIndex", "phone_holders", "row_of"]

@@ -27,8 +27,8 @@ def truth(svc: Svc, phone: str, at: dt.datetime) -> list[str]:
 
 def looked_up(svc: Svc, phone: str, at: dt.datetime) -> list[str]:
     store = Store.open(svc.root, 1.0)
-    holders = index.phone_holders(store, workflow.normalize_phone(phone), workflow.repeat_horizon(at))
-    return workflow.repeat_ids(at, holders)
+    looked = index.phone_holders(store, workflow.normalize_phone(phone), workflow.repeat_horizon(at))
+    return workflow.repeat_ids(at, looked.holders)
 
 
 @pytest.fixture
@@ -83,8 +83,8 @@ def test_after_any_changes_the_look_finds_what_parsing_every_file_finds(
             svc("reopen", path.stem, "--reason", "客户再次来电")
         elif op == "delete" and path is not None:
             path.unlink()
-        elif op == "garble" and path is not None:
-            path.write_text("id: [unclosed\n", encoding="utf-8")
+        elif op == "garble" and path is not None:  # unreadable, the phone still in it
+            path.write_text(text + "kind: repair\n", encoding="utf-8")
         elif op == "copy" and path is not None:  # a file put in by hand
             path.with_name(f"C2611-B{n:03d}.yaml").write_text(text.replace(path.stem, f"C2611-B{n:03d}"),
                                                              encoding="utf-8")
@@ -96,8 +96,16 @@ def test_after_any_changes_the_look_finds_what_parsing_every_file_finds(
         elif op == "list":
             svc("list")  # the whole index brought up to date (exit 1 when a file is unreadable)
             refreshed.clear()
+        problems: list = []
+        list(Store.open(svc.root, 1.0).iter_cases(problems))
+        unreadable = sorted({str(Path(p.path).relative_to(svc.root)) if Path(p.path).is_absolute() else p.path
+                             for p in problems})
         for phone in PHONES:
             assert looked_up(svc, phone, at) == truth(svc, phone, at), (op, phone)
+            digits = workflow.normalize_phone(phone)
+            looked = index.phone_holders(Store.open(svc.root, 1.0), digits, workflow.repeat_horizon(at))
+            assert looked.unreadable == [rel for rel in unreadable if digits[1:] in "".join(
+                c for c in (svc.root / rel).read_text(encoding="utf-8") if c.isdigit())]
         assert not refreshed
 
 
@@ -206,3 +214,20 @@ def test_a_landline_written_with_the_country_code_is_found(svc: Svc, no_refresh:
     no_refresh.clear()
     assert looked_up(svc, "01065123456", dt.datetime.fromisoformat(svc.now)) == [first]
     assert not no_refresh
+
+
+@pytest.mark.parametrize("built", [True, False], ids=["look", "whole index"])
+def test_a_file_with_the_phone_that_cannot_be_read_is_named_in_a_warning(svc: Svc, built: bool) -> None:
+    first = svc.open("complaint", "--customer", "张三", "--phone", "13800138000")
+    other = svc.open("complaint", "--customer", "李四", "--phone", "13900139000")
+    if built:
+        svc.ok("list")
+    for case_id in (first, other):
+        path = svc.root / "cases" / "2026" / "11" / f"{case_id}.yaml"
+        path.write_text(path.read_text(encoding="utf-8") + "kind: repair\n", encoding="utf-8")  # a duplicate key
+    result = svc("open", "complaint", "--customer", "张三", "--phone", "138 0013 8000")
+    assert result.exit_code == 0
+    warning, = result.stderr.splitlines()  # not the file of another phone
+    assert warning.startswith("svc: warning: ") and warning.endswith(
+        f"cases/2026/11/{first}.yaml holds this phone but cannot be read, so a repeat in it is not counted;"
+        " svc check says why")

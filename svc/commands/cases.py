@@ -97,6 +97,9 @@ def open_cmd(env: Env, kind: str, at: str | None, assignee: str | None, severity
     opening = made.case.history[0]
     if opening.get("reason"):
         click.echo(f"{made.id}: {opening['reason']}", err=True)
+    for shown in made.unread:
+        click.echo(f"svc: warning: {shown} holds this phone but cannot be read, so a repeat in it is not counted;"
+                   " svc check says why", err=True)
 
 
 @click.command("show")
