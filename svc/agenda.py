@@ -10,14 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from typing import Any, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
 
-from svc.calendar import WorkCalendar
 from svc.errors import SvcError
 from svc.labels import label
 from svc.model import Case
-from svc.projects import Project
 from svc.timeutil import stamp
+
+if TYPE_CHECKING:  # annotations only: `svc due` and `svc list` read no calendar or project module for them
+    from svc.calendar import WorkCalendar
+    from svc.projects import Project
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$")
 _UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
