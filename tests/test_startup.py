@@ -152,3 +152,20 @@ def test_listing_from_a_current_index_loads_no_yaml_library(svc: Svc, stub_heavy
         code, modules, out = probe(*args, env=env, stubs=stub_heavy)
         assert code in (0, None), (args, out)
         assert not {"yaml", "ruamel.yaml"} & set(modules), f"svc {' '.join(args)} loaded a YAML library"
+
+
+def test_a_write_imports_no_pyyaml(svc: Svc, stub_heavy: Path) -> None:
+    """A write dumps through ruamel; the official calendar comes from its copy in .svc/
+    and a repeat's case from the index, so PyYAML's import is not paid for."""
+    env = {"SVC_STORE": str(svc.root), "SVC_USER": "wangfang", "SVC_NOW": "2026-11-05T09:30:00+08:00"}
+    first = svc.open("complaint", "--customer", "张三", "--phone", "13800138000")  # keeps the calendar in .svc/
+    assert (svc.root / ".svc" / "calendar-cn.yaml.marshal").is_file()
+    for path in [svc.root / "svc.yaml", *(svc.root / "cases").rglob("*")]:  # older than the racy window
+        os.utime(path, (path.stat().st_atime - 60, path.stat().st_mtime - 60))
+    svc.ok("list")  # the index is brought up to date
+    for args in (("open", "complaint", "--customer", "张三", "--phone", "138-0013-8000"), ("note", first, "回访")):
+        code, modules, out = probe(*args, env=env, stubs=stub_heavy)
+        assert code in (0, None), (args, out)
+        assert "yaml" not in modules and "ruamel.yaml" in modules, f"svc {' '.join(args)}"
+    second = json.loads(svc.ok("list", "--format", "json").stdout)[-1]
+    assert json.loads(svc.ok("show", second["id"], "--format", "json").stdout)["repeat_of"] == [first]
