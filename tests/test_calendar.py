@@ -587,3 +587,25 @@ def test_calendar_days_keep_the_wall_clock_and_clock_time_is_elapsed(zone: ZoneI
     # compared in UTC: within one zone Python subtracts wall clocks, which a DST change stretches
     assert moved.astimezone(utc) - start.astimezone(utc) == delta and moved.tzinfo is zone
     assert cal.add_clock(moved, -delta).astimezone(utc) == start.astimezone(utc)
+
+
+def test_the_shipped_calendar_is_kept_parsed_in_the_store_and_read_again_when_it_changes(tmp_path: Path) -> None:
+    import marshal
+
+    from svc import calendar as calendar_module
+
+    cache = tmp_path / "calendar-cn.yaml.marshal"
+    calendar_module.official_years.cache_clear()
+    years = calendar_module.official_years("cn", str(tmp_path))
+    stamp, node = marshal.loads(cache.read_bytes())
+    assert sorted(node) == [str(y.year) for y in years]
+    # what is kept is what is read, while the shipped file's stamp matches
+    del node[sorted(node)[0]]
+    cache.write_bytes(marshal.dumps([stamp, node]))
+    calendar_module.official_years.cache_clear()
+    assert len(calendar_module.official_years("cn", str(tmp_path))) == len(years) - 1
+    # another stamp (svc upgraded, the file edited): read from the shipped file again
+    cache.write_bytes(marshal.dumps([[stamp[0] + 1, stamp[1]], node]))
+    calendar_module.official_years.cache_clear()
+    assert calendar_module.official_years("cn", str(tmp_path)) == years
+    calendar_module.official_years.cache_clear()
