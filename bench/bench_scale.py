@@ -7,6 +7,10 @@ Prints, for the store given: the first index build, `svc list --status open --fo
 json` and `svc due` with a warm index, `svc open`, and a full `svc check` (each a real
 process; medians of several runs where cheap). The store is changed by `svc open`
 (run last but one); regenerate it for a clean run.
+
+Each command runs in the store's folder, as a clerk runs it, so it is the svc installed
+in this Python that is timed (after a change: `pip install .`), never a source tree that
+happens to be the current folder.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ TARGETS = {
 
 def run(args: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "svc", *args], env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "svc", *args], env=env, capture_output=True, text=True,
+                          cwd=env["SVC_STORE"])
     took = time.perf_counter() - start
     if done.returncode not in (0, 3):
         raise SystemExit(f"svc {' '.join(args)} failed ({done.returncode}): {done.stderr[-500:]}")
