@@ -426,9 +426,6 @@ class CaseIndex:
                      if entry is not None and entry[3] == digits)
         return found
 
-    def with_phone(self, digits: str) -> list[Path]:
-        return [self.store.root / rel for rel in self.holders(digits)]
-
     def unreadable(self) -> list[Path]:
         """Case files that fail to parse (svc check says why)."""
         rels = [rel for rel in self.unreadable_rels if rel not in self.overlay]
