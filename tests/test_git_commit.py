@@ -125,3 +125,25 @@ def test_a_garbled_or_cut_journal_only_sends_the_index_to_git(svc: Svc, monkeypa
     journal.write_text("nonsense\n\t\t\n", encoding="utf-8")
     assert indexscan.committed_between(str(svc.root), start, head) == {f"cases/2026/11/{i}.yaml" for i in ids}
     assert json.loads(svc.ok("list", "--format", "json").stdout)[-1]["id"] == ids[-1]
+
+
+def test_now_and_then_a_commit_lets_git_pack_its_loose_objects(svc: Svc, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As `git commit` does with `git gc --auto`: a desk that never syncs stays tidy."""
+    from svc import gitrepo
+
+    calls: list[tuple[tuple[str, ...], int]] = []
+    real = Git.run
+
+    def run(self: Git, *args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+        done = real(self, *args, **kw)  # type: ignore[arg-type]
+        calls.append((args, done.returncode))
+        return done
+
+    monkeypatch.setattr(Git, "run", run)
+    monkeypatch.setattr(gitrepo, "TIDY_EVERY", 2 ** 200)  # no commit id is a multiple
+    svc.open("repair", "--customer", "李四")
+    assert not [args for args, _ in calls if args[0] == "gc"]
+    monkeypatch.setattr(gitrepo, "TIDY_EVERY", 1)  # every one is
+    svc.open("repair", "--customer", "王五")
+    assert [(args, code) for args, code in calls if args[0] == "gc"] == [(("gc", "--auto", "--quiet"), 0)]
+    assert git(svc.root, "status", "--porcelain") == "" and git(svc.root, "fsck", "--no-progress") == ""
