@@ -371,10 +371,9 @@ def _official_node(official: str, cache_dir: str | None) -> dict[str, Any]:
         if isinstance(kept, dict):
             return kept
     try:
-        from importlib import resources
-
-        text = resources.files("svc").joinpath("data", name).read_text(encoding="utf-8")
-    except (FileNotFoundError, OSError):
+        with open(path, encoding="utf-8") as handle:  # the file whose stamp keys the cache
+            text = handle.read()
+    except OSError:
         raise SvcError(f"{shown}: the official calendar {official!r} is missing from this installation of svc") from None
     from svc import yamlio
 

@@ -158,11 +158,10 @@ class Git:
 
         dot_git = self.root / ".git"
         try:
-            branch = (dot_git / "HEAD").read_text(encoding="utf-8").strip()
-            head = indexscan.git_head(str(self.root))
+            branch, head = indexscan.read_head(str(self.root))
         except OSError:
             return None
-        if not branch.startswith("ref: refs/heads/") or head is None or any(
+        if branch is None or not branch.startswith("refs/heads/") or head is None or any(
                 (dot_git / name).exists() for name in _UNDER_WAY):
             return None
         name, email = author
@@ -175,7 +174,7 @@ class Git:
         if authored.utcoffset() is None:
             return None
         now = time.time()
-        out = [f"commit {branch[5:]}\n".encode(),
+        out = [f"commit {branch}\n".encode(),
                f"author {name} <{email}> {_raw_date(authored.timestamp(), authored.utcoffset())}\n".encode(),
                f"committer {name} <{email}> {_raw_date(now, dt.datetime.fromtimestamp(now).astimezone().utcoffset())}\n"
                .encode()]
@@ -195,7 +194,7 @@ class Git:
                 return None
             out += [f"M 100644 inline {rel}\ndata {len(data)}\n".encode(), data, b"\n"]
         out.append(b"done\n")
-        return b"".join(out), branch[5:], head
+        return b"".join(out), branch, head
 
     def unstage(self, paths: list[str]) -> None:
         self.run("reset", "-q", "--", *paths, check=False)

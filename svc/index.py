@@ -22,8 +22,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from svc import agenda, boot, indexscan
+from svc import agenda, boot, filecache, indexscan
 from svc.indexscan import RACY_NS, VERSION
+from svc.model import Holder, holder_of
 from svc.store import CASES, LOCAL_DIR, Store
 
 Progress = Callable[[int, int], None]
@@ -84,15 +85,6 @@ RECENT_DAYS = 100
 DAY_S = 86_400
 _NOT_DIGITS = re.compile(rb"[^0-9]")
 
-# What a repeat check needs of a case: (id, kind, opened_at, status, closed_at) as written
-Holder = tuple[str, str, str, str, str | None]
-
-
-def holder_of(fields: Any) -> Holder:
-    """From an index row or a case's fields."""
-    return (fields["id"], fields["kind"], fields["opened_at"], fields["status"], fields.get("closed_at"))
-
-
 def _closed_ts(row: Any) -> float | None:
     closed = row.get("closed_at") if row is not None else None
     return dt.datetime.fromisoformat(closed).timestamp() if closed else None
@@ -152,10 +144,7 @@ class CaseIndex:
 
     def _write(self, name: str, data: Any) -> None:
         try:
-            self.folder.mkdir(exist_ok=True)
-            tmp = self._file(name).with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps(data))
-            os.replace(tmp, self._file(name))
+            filecache.write_atomic(self._file(name), marshal.dumps(data), durable=False)
         except OSError:
             pass  # a read-only store still lists; it just parses again next time
 

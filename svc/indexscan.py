@@ -12,10 +12,10 @@ import marshal
 import os
 
 from svc.boot import LOCAL_DIR
+from svc.filecache import RACY_NS, write_atomic
 
 VERSION = 10  # of the index's files; another version is rebuilt
 CASES_DIR = "cases"  # svc.store.CASES.folder
-RACY_NS = 2_000_000_000  # a file or folder changed this close to a recording is looked at again
 
 # (the index's stamp and commit, the commit HEAD is at now, case files to read again)
 Look = tuple[int, str, str, list[str]]
@@ -125,25 +125,31 @@ def scan_dirs(root: str, old: dict[str, tuple[int, str]], stamp: int
     return changed, seen, racy
 
 
-def git_head(root: str) -> str | None:
-    """HEAD's commit read from .git as git does (None: an unborn branch). OSError when
-    .git is not a folder (a worktree) or cannot be read: ask git then."""
+def read_head(root: str) -> tuple[str | None, str | None]:
+    """HEAD read from .git as git does: the branch it names (None: detached) and its
+    commit (None: an unborn branch). OSError when .git is not a folder (a worktree) or
+    cannot be read: ask git then."""
     dot_git = os.path.join(root, ".git")
     with open(os.path.join(dot_git, "HEAD"), encoding="utf-8") as handle:
         ref = handle.read().strip()
     if not ref.startswith("ref: "):
-        return ref or None
+        return None, ref or None
     name = ref[5:]
     loose = os.path.join(dot_git, name)
     if os.path.isfile(loose):
         with open(loose, encoding="utf-8") as handle:
-            return handle.read().strip() or None
+            return name, handle.read().strip() or None
     with open(os.path.join(dot_git, "packed-refs"), encoding="utf-8") as handle:
         for line in handle:
             line = line.rstrip("\n")
             if line.endswith(" " + name) and not line.startswith(("#", "^")):
-                return line.split(" ", 1)[0]
-    return None
+                return name, line.split(" ", 1)[0]
+    return name, None
+
+
+def git_head(root: str) -> str | None:
+    """HEAD's commit (read_head)."""
+    return read_head(root)[1]
 
 
 # svc's own commits, one line each: parent, commit and the paths it changed, tab-separated.
@@ -165,11 +171,8 @@ def journal(root: str, parent: str, made: str, paths: list[str]) -> None:
     except OSError:
         lines = []
     lines = [*lines[-(JOURNAL_KEEP - 1):], "\t".join([parent, made, *paths]) + "\n"]
-    tmp = f"{path}.{os.getpid()}.tmp"
     try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.writelines(lines)
-        os.replace(tmp, path)
+        write_atomic(path, "".join(lines), durable=False)
     except OSError:
         pass
 

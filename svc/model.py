@@ -332,6 +332,16 @@ class View:
         return self.fields["id"]
 
 
+# What the repeat rule needs of a case (workflow.repeat_ids; the index keeps it by phone):
+# (id, kind, opened_at, status, closed_at) as written
+Holder = tuple[str, str, str, str, str | None]
+
+
+def holder_of(fields: Any) -> Holder:
+    """From a case's fields, or an index row with the same keys."""
+    return (fields["id"], fields["kind"], fields["opened_at"], fields["status"], fields.get("closed_at"))
+
+
 class Case(View):
     """A validated case."""
 

@@ -15,6 +15,8 @@ from svc.model import (
     REAL_NAME_KINDS,
     SEVERITY_LEVEL,
     Case,
+    Holder,
+    holder_of,
     level_rank,
     severity_rank,
 )
@@ -108,13 +110,13 @@ def find_repeats(phone: str | None, at: dt.datetime, cases: Iterable[Case]) -> l
     if not phone:
         return []
     wanted = normalize_phone(phone)
-    return repeat_ids(at, ((case.id, case.kind, case.fields["opened_at"], case.status, case.fields.get("closed_at"))
-                           for case in cases if case.phone and normalize_phone(case.phone) == wanted))
+    return repeat_ids(at, (holder_of(case.fields) for case in cases
+                           if case.phone and normalize_phone(case.phone) == wanted))
 
 
-def repeat_ids(at: dt.datetime, holders: Iterable[tuple[str, str, str, str, str | None]]) -> list[str]:
-    """The rule of `find_repeats` on cases known to have the phone, each given as (id,
-    kind, opened_at, status, closed_at) as written in its file (the index keeps these)."""
+def repeat_ids(at: dt.datetime, holders: Iterable[Holder]) -> list[str]:
+    """The rule of `find_repeats` on cases known to have the phone, each given as its
+    model.Holder (the index keeps these)."""
     found = []
     for case_id, kind, opened_at, status, closed_at in holders:
         if kind != "complaint" or dt.datetime.fromisoformat(opened_at) > at:

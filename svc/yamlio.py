@@ -10,12 +10,12 @@ or null are quoted, long lines are never folded, and files are replaced atomical
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 from svc.errors import RecordError
+from svc.filecache import write_atomic  # noqa: F401 - where callers have always found it
 from svc.schema import line_of  # noqa: F401 - where callers have always found it
 
 _NULL = ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"))
@@ -54,41 +54,3 @@ def loads_fast(text: str, path: str) -> Any:
     return yamlfast.loads(text, path)
 
 
-def _file_mode(path: Path) -> int:
-    """The mode `path` has, or the one a new file gets from the umask."""
-    try:
-        return path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def write_atomic(path: Path, data: str | bytes, durable: bool = True) -> None:
-    """Replace `path` with `data` (text as UTF-8) so that a reader or a crash never sees half
-    a file. `durable=False` skips the fsync, for files that can be made again at any time."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # a hidden name of its own, as tempfile.mkstemp makes (whose import costs a write 8 ms)
-    tmp = str(path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, _file_mode(path))  # keep the file readable as before
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    if not durable:
-        return
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

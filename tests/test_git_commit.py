@@ -75,7 +75,8 @@ def test_a_branch_moved_under_the_commit_is_refused_and_nothing_is_left(svc: Svc
     parent = git(svc.root, "rev-parse", "HEAD~1").strip()
     from svc import indexscan
 
-    monkeypatch.setattr(indexscan, "git_head", lambda root: parent)  # as if HEAD moved after it was read
+    real = indexscan.read_head
+    monkeypatch.setattr(indexscan, "read_head", lambda root: (real(root)[0], parent))  # as if HEAD moved after
     result = svc("note", first, "回访")
     assert result.exit_code == 1 and "fast-import" in result.stderr
     assert git(svc.root, "rev-parse", "HEAD").strip() == before
