@@ -157,23 +157,11 @@ def commit_message(verb: str, case_id: str, events: list[dict[str, Any]], actor:
 
 # --- cases ------------------------------------------------------------------------------------
 
-def check_branch(store: Store, branch: str | None) -> None:
-    branches = store.config.branches
-    if branch and branches and branch not in branches:
-        raise RefusedError(f"unknown branch {branch!r}; svc.yaml declares: {', '.join(sorted(branches))}")
-
-
-def check_user(store: Store, user: str) -> None:
-    users = store.config.users
-    if users and user not in users:
-        raise RefusedError(f"unknown user {user!r}; svc.yaml declares: {', '.join(sorted(users))}")
-
-
 def check_intake(store: Store, fields: dict[str, Any], assignee: str | None) -> None:
     """Refuse bad intake before taking the lock or reading other records."""
-    check_branch(store, fields.get("branch"))
+    store.config.check_branch(fields.get("branch"))
     if assignee:
-        check_user(store, assignee)
+        store.config.check_user(assignee)
     phone = (fields.get("customer") or {}).get("phone")
     if phone:
         workflow.check_phone(phone)
@@ -321,9 +309,9 @@ def add_project(ctx: Context, fields: dict[str, Any], at: dt.datetime | None) ->
     from svc.projects import PROJECT_KEYS, replay_project, schedule
 
     store = ctx.store
-    check_branch(store, fields.get("branch"))
+    store.config.check_branch(fields.get("branch"))
     if fields.get("assignee"):
-        check_user(store, fields["assignee"])
+        store.config.check_user(fields["assignee"])
     phone = fields["customer"].get("phone")
     if phone:
         workflow.check_phone(phone)

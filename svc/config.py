@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from svc import boot
 from svc import schema as s
 from svc.calendar import CALENDAR_SPEC, CalendarSettings, WorkCalendar, calendar_settings, check_calendar, load_calendar
-from svc.errors import RecordError, SvcError
+from svc.errors import RecordError, RefusedError, SvcError
 from svc.letters.settings import LETTERS_SPEC, LetterSettings, check_letters, letter_settings
 from svc.model import ROLES
 from svc.timeutil import zone
@@ -88,6 +88,16 @@ class Config:
 
     def user(self, user_id: str) -> User | None:
         return self.users.get(user_id)
+
+    def check_user(self, user: str) -> None:
+        """Refuse a user svc.yaml does not declare (when it declares any)."""
+        if self.users and user not in self.users:
+            raise RefusedError(f"unknown user {user!r}; svc.yaml declares: {', '.join(sorted(self.users))}")
+
+    def check_branch(self, branch: str | None) -> None:
+        """Refuse a branch svc.yaml does not declare (when it declares any)."""
+        if branch and self.branches and branch not in self.branches:
+            raise RefusedError(f"unknown branch {branch!r}; svc.yaml declares: {', '.join(sorted(self.branches))}")
 
     def branch_name(self, code: str | None) -> str:
         if not code:

@@ -4,47 +4,14 @@ the rules in `duty`, append one sealed event, write and commit (one commit per c
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
-from svc import duty, schema, workflow
-from svc.actions import Context, check_user, message
-from svc.errors import NotFoundError, RecordError, RefusedError
+from svc import duty, workflow
+from svc.actions import Context, message
+from svc.errors import NotFoundError, RefusedError
 from svc.model import plain
 from svc.store import Store
 from svc.timeutil import stamp
-
-
-def read_day(store: Store, day: dt.date, precise: bool = False) -> tuple[Path, Any]:
-    """The day's file and its content (None when the day has no log yet); a file that
-    breaks the schema is an error here (svc check lists every problem)."""
-    from svc import yamlio
-
-    path = duty.day_path(store.root, day)
-    if not path.exists():
-        return path, None
-    shown = store.shown(path)
-    text = path.read_text(encoding="utf-8")
-    node = yamlio.loads(text, shown) if precise else yamlio.loads_fast(text, shown)
-    problems = schema.check_root(node, duty.DAY_SPEC, shown)
-    if problems:
-        first = problems[0]
-        raise RecordError(first.path, first.line, first.message)
-    return path, node
-
-
-def history_of(store: Store, day: dt.date) -> list[dict[str, Any]]:
-    _, node = read_day(store, day)
-    if node is None:
-        raise NotFoundError(f"no duty log for {day.isoformat()}")
-    return plain(node["history"])
-
-
-def _moment(ctx: Context, at: dt.datetime | None) -> dt.datetime:
-    moment = at or ctx.now
-    if moment > ctx.now:
-        raise RefusedError(f"--at {stamp(moment)} is in the future (now is {stamp(ctx.now)})")
-    return moment
 
 
 def _append(ctx: Context, day: dt.date, event: dict[str, Any], subject: str, action: str,
@@ -55,7 +22,7 @@ def _append(ctx: Context, day: dt.date, event: dict[str, Any], subject: str, act
 
     store = ctx.store
     with store.locked():
-        path, node = read_day(store, day, precise=True)
+        path, node = duty.read_day(store, day, precise=True)
         history = plain(node["history"]) if node is not None else []
         if precondition is not None:
             precondition(history)
@@ -80,7 +47,7 @@ def day_of(ctx: Context, moment: dt.datetime) -> dt.date:
 
 def add_entry(ctx: Context, text: str, at: dt.datetime | None) -> dt.date:
     text = workflow.need_text(text, "TEXT")
-    moment = _moment(ctx, at)
+    moment = workflow.not_future(at, ctx.now)
     day = day_of(ctx, moment)
     event = workflow.event("entry", moment, ctx.actor.id, text=text)
     _append(ctx, day, event, f"duty {day.isoformat()}: entry by {ctx.actor.id}", "duty-add")
@@ -128,12 +95,12 @@ def open_items(store: Store, user: str, now: dt.datetime, lang: str) -> list[dic
 
 def hand_over(ctx: Context, to: str, equipment: str, note: str | None, at: dt.datetime | None) -> tuple[dt.date, int, list[dict[str, Any]]]:
     store = ctx.store
-    check_user(store, to)
+    store.config.check_user(to)
     if to == ctx.actor.id:
         raise RefusedError("a handover is to someone else (--to is you)")
     equipment = workflow.need_text(equipment, "--equipment")
     note = (note or "").strip() or None
-    moment = _moment(ctx, at)
+    moment = workflow.not_future(at, ctx.now)
     day = day_of(ctx, moment)
     items = open_items(store, ctx.actor.id, moment, store.config.lang)
     # a minutes-scale task of this shift blocks the handover; one missed long ago is listed
@@ -148,7 +115,7 @@ def hand_over(ctx: Context, to: str, equipment: str, note: str | None, at: dt.da
     event = workflow.event("handover", moment, ctx.actor.id, to=to, equipment=equipment, note=note, items=kept)
     number: list[int] = []
 
-    _, last_night = read_day(store, day - dt.timedelta(days=1))
+    _, last_night = duty.read_day(store, day - dt.timedelta(days=1))
     earlier = duty.handovers(plain(last_night["history"])) if last_night is not None else []
 
     def count(history: list[dict[str, Any]]) -> None:
@@ -172,7 +139,7 @@ def accept(ctx: Context, day: dt.date | None, equipment: str | None, note: str |
     today = day_of(ctx, ctx.now)
     days = [day] if day is not None else [today, today - dt.timedelta(days=1)]
     for candidate in days:
-        _, node = read_day(store, candidate)
+        _, node = duty.read_day(store, candidate)
         if node is None:
             continue
         waiting = duty.pending_for(plain(node["history"]), ctx.actor.id)

@@ -23,16 +23,19 @@ record.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from svc import schema as s
 from svc.deadlines import MINUTES, RULES
-from svc.errors import RefusedError
+from svc.errors import NotFoundError, RecordError, RefusedError
+from svc.model import plain
 from svc.patrols import MANAGER_ROLES
+
+if TYPE_CHECKING:
+    from svc.store import Store
 
 FOLDER = "duty"
 ACTIONS = ("entry", "handover", "accept", "sign")
@@ -71,6 +74,8 @@ def seal(previous: str | None, event: dict[str, Any]) -> str:
     """The event's link in the day's chain: its own fields (not its seal) and the seal before it."""
     fields = {k: v for k, v in event.items() if k != "seal"}
     text = json.dumps([previous or "", fields], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    import hashlib  # here: showing a log never needs it
+
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -169,5 +174,30 @@ def need_manager(role: str | None, user: str) -> None:
                            f"{user} is {role or 'not a known user'}")
 
 
+def read_day(store: Store, day: dt.date, precise: bool = False) -> tuple[Path, Any]:
+    """The day's file and its content (None when the day has no log yet); a file that
+    breaks the schema is an error here (svc check lists every problem)."""
+    from svc import yamlio
+
+    path = day_path(store.root, day)
+    if not path.exists():
+        return path, None
+    shown = store.shown(path)
+    text = path.read_text(encoding="utf-8")
+    node = yamlio.loads(text, shown) if precise else yamlio.loads_fast(text, shown)
+    problems = s.check_root(node, DAY_SPEC, shown)
+    if problems:
+        first = problems[0]
+        raise RecordError(first.path, first.line, first.message)
+    return path, node
+
+
+def history_of(store: Store, day: dt.date) -> list[dict[str, Any]]:
+    _, node = read_day(store, day)
+    if node is None:
+        raise NotFoundError(f"no duty log for {day.isoformat()}")
+    return plain(node["history"])
+
+
 __all__ = ["DAY_KEYS", "DAY_SPEC", "FOLDER", "Handover", "check_day", "day_files", "day_path", "handovers",
-           "pending_for", "seal", "sealed", "unsigned"]
+           "history_of", "pending_for", "read_day", "seal", "sealed", "unsigned"]

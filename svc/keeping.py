@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from svc import deadlines, workflow, yamlio
-from svc.actions import Context, check_user, message, new_case
+from svc.actions import Context, message, new_case
 from svc.errors import RefusedError
 from svc.model import plain
 from svc.patrols import (
@@ -43,9 +43,7 @@ FIX_RULE = deadlines.RULES["patrol-fix-7d"]
 
 
 def _moment(ctx: Context, at: dt.datetime | None, after: dt.datetime | None = None) -> dt.datetime:
-    moment = at or ctx.now
-    if moment > ctx.now:
-        raise RefusedError(f"--at {stamp(moment)} is in the future (now is {stamp(ctx.now)})")
+    moment = workflow.not_future(at, ctx.now)
     if after is not None and moment < after:
         raise RefusedError(f"{stamp(moment)} is before the record's last event ({stamp(after)})")
     return moment
@@ -372,7 +370,7 @@ def register_entries(store: Store) -> list[dict[str, Any]]:
 def apply_disposal(ctx: Context, approved_by: str) -> list[dict[str, Any]]:
     """Re-check the plan now and dispose of exactly the disposable records, in one commit."""
     store = ctx.store
-    check_user(store, approved_by)
+    store.config.check_user(approved_by)
     approver = store.config.user(approved_by)
     if store.config.users and approver is not None and approver.role not in ("cs-director", "center-director", "admin", "supervisor"):
         raise RefusedError(f"{approved_by} ({approver.role}) cannot approve a disposal; a director, supervisor or admin must")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
+
+if TYPE_CHECKING:
+    from svc.env import Env
 
 F = Callable[..., Any]
 
@@ -31,3 +34,18 @@ def format_option(*choices: str, default: str) -> Callable[[F], F]:
         )(f)
 
     return wrap
+
+
+def reveal_allowed(env: Env, reveal: bool) -> bool:
+    """--reveal, refused unless the acting user is a director."""
+    if not reveal:
+        return False
+    from svc.actions import resolve_actor
+    from svc.errors import RefusedError
+    from svc.model import DIRECTOR_ROLES
+
+    actor = resolve_actor(env.store(), env.as_user)
+    if actor.role not in DIRECTOR_ROLES:
+        who = actor.role or "not a declared user"
+        raise RefusedError(f"--reveal is for directors ({', '.join(DIRECTOR_ROLES)}); {actor.id} is {who}")
+    return True

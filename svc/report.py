@@ -79,10 +79,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from svc.deadlines import RULES
-from svc.model import KINDS, REAL_NAME_KINDS
+from svc.model import KINDS, LEVELS, REAL_NAME_KINDS
 
 TARGETS = {"satisfaction": 0.90, "visits": 1.00}
-ESCALATION_LEVELS = ("cs-director", "center-director", "legal")
+ESCALATION_LEVELS = LEVELS[1:]  # the levels above assistant
 NO_BRANCH = "none"
 NO_BRANCH_NAME = "—"
 SATISFIED_RATINGS = (4, 5)
@@ -218,7 +218,7 @@ def mask_phone(phone: str | None) -> str | None:
         return None
     from svc.workflow import normalize_phone
 
-    digits = normalize_phone(str(phone)) or re.sub(r"\D", "", str(phone))
+    digits = normalize_phone(str(phone))
     if len(digits) >= 8:
         return f"{digits[:3]}****{digits[-4:]}"
     if len(digits) > 2:
@@ -361,7 +361,7 @@ class Scope:
                 closed_on = at.astimezone(tz).date()
         for slot in history[0].get("schedule") or []:
             due = dt.date.fromisoformat(str(slot["due"]))
-            if due.strftime("%Y-%m") != p.month:
+            if (due.year, due.month) != (p.start.year, p.start.month):  # p.start: the month's first day
                 continue
             if closed_on is not None and closed_on < due:
                 continue

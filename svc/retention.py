@@ -38,7 +38,7 @@ def disposable_on(month: str, months: int) -> dt.date:
 
 
 def sha256(text: str) -> str:
-    import hashlib  # here: every command imports this module, few seal anything
+    import hashlib  # here: only sealing needs it
 
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

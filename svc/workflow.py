@@ -287,11 +287,17 @@ def archive(case: Case, at: dt.datetime, by: str) -> list[dict[str, Any]]:
     return [event("archive", at, by)]
 
 
-def event_time(case: Case, at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
-    """When a new event happened: --at (back-dated entry) or now; never before the last event."""
+def not_future(at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    """When something happened: --at (back-dated entry) or now; never in the future."""
     moment = at or now
     if moment > now:
         raise RefusedError(f"--at {stamp(moment)} is in the future (now is {stamp(now)})")
+    return moment
+
+
+def event_time(case: Case, at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    """When a new event happened: --at (back-dated entry) or now; never before the last event."""
+    moment = not_future(at, now)
     last = case.last_event_at
     if moment < last:
         what = f"--at {stamp(moment)}" if at else f"now ({stamp(moment)}, from SVC_NOW or the clock)"

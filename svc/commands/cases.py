@@ -8,12 +8,11 @@ from typing import Any
 import click
 
 from svc import actions, render, workflow
-from svc.commands.listing import reveal_allowed
 from svc.env import Env
 from svc.errors import RecordError
 from svc.labels import label
 from svc.model import KINDS, LEVELS, OUTCOMES, REMEDY_CATEGORIES, REMEDY_TYPES, SEVERITIES
-from svc.options import at_option, format_option, reveal_option
+from svc.options import at_option, format_option, reveal_allowed, reveal_option
 from svc.store import Record
 from svc.timeutil import parse_date
 
@@ -173,7 +172,7 @@ def assign_cmd(env: Env, case_id: str, user: str, at: str | None) -> None:
     Example:
       svc assign C2611-A001 lina
     """
-    actions.check_user(env.store(), user)
+    env.store().config.check_user(user)
     actor = env.context().actor.id
     _change(env, case_id, "assign", at, lambda case, when: workflow.assign(case, user, when, actor))
 

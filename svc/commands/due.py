@@ -45,11 +45,9 @@ def due_cmd(env: Env, within: str, user: str | None, level: str | None, branch: 
     lang = store.config.lang
     window = agenda.parse_duration(within)
     # a typo must not make a cron job go quiet: names are checked against svc.yaml
-    from svc.actions import check_branch, check_user
-
     if user:
-        check_user(store, user)
-    check_branch(store, branch)
+        store.config.check_user(user)
+    store.config.check_branch(branch)
     from svc.index import CaseIndex
 
     index = CaseIndex(store).refresh(want=("agenda",))

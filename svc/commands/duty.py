@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from svc import desk, duty, render
+from svc import duty, render
 from svc.env import Env
 from svc.errors import NotFoundError
 from svc.labels import label
@@ -64,6 +64,8 @@ def duty_add(env: Env, text: tuple[str, ...], at: str | None) -> None:
       svc duty add 接业主电话，报电梯故障，已通知工程部
       svc duty add --at 09:40 "巡查发现2单元门禁损坏"
     """
+    from svc import desk  # writing commands only: showing a log does not import svc.actions
+
     day = desk.add_entry(env.context(), " ".join(text), env.parse_at(at))
     click.echo(f"duty {day.isoformat()}: entry added", err=True)
 
@@ -79,6 +81,8 @@ def duty_sign(env: Env, day_text: str | None) -> None:
       svc --as zhuguan duty sign
       svc --as zhuguan duty sign --date 2026-11-22     # the next morning
     """
+    from svc import desk  # writing commands only: showing a log does not import svc.actions
+
     day = desk.sign(env.context(), parse_date(day_text, "--date") if day_text else None)
     click.echo(f"duty {day.isoformat()}: signed", err=True)
 
@@ -100,7 +104,7 @@ def duty_show(env: Env, day_text: str | None, fmt: str, print_as: str | None, ou
     """
     store = env.store()
     day = _day(env, day_text)
-    history = desk.history_of(store, day)
+    history = duty.history_of(store, day)
     if print_as:
         _print_log(env, day, history, print_as, out_dir)
         return
@@ -200,6 +204,8 @@ def handover_group(click_ctx: click.Context, to: str | None, equipment: str | No
     if not to or not equipment:
         missing = [o for o, v in (("--to", to), ("--equipment", equipment)) if not v]
         raise click.UsageError(f"a handover needs {' and '.join(missing)}")
+    from svc import desk  # writing commands only: showing a log does not import svc.actions
+
     day, number, items = desk.hand_over(env.context(), to, equipment, note, env.parse_at(at))
     click.echo(f"duty {day.isoformat()}: handover {number} to {to}, {len(items)} open item{'' if len(items) == 1 else 's'}", err=True)
     for item in items:
@@ -218,6 +224,8 @@ def handover_accept(env: Env, day_text: str | None, equipment: str | None, note:
     Example:
       svc --as lina handover accept --equipment "正常"
     """
+    from svc import desk  # writing commands only: showing a log does not import svc.actions
+
     day, number = desk.accept(env.context(), parse_date(day_text, "--date") if day_text else None, equipment, note)
     click.echo(f"duty {day.isoformat()}: handover {number} accepted", err=True)
 
@@ -264,7 +272,7 @@ def handover_show(env: Env, day_text: str | None, number: int | None, fmt: str, 
 
 
 def _handovers_on(store: Any, day: dt.date) -> list[duty.Handover]:
-    _, node = desk.read_day(store, day)
+    _, node = duty.read_day(store, day)
     return duty.handovers(node["history"]) if node is not None else []
 
 

@@ -9,23 +9,10 @@ import click
 
 from svc import agenda, render
 from svc.env import Env
-from svc.errors import RefusedError
-from svc.model import DIRECTOR_ROLES, KINDS, LEVELS, SEVERITIES, STATUSES
-from svc.options import format_option, reveal_option
+from svc.model import KINDS, LEVELS, SEVERITIES, STATUSES
+from svc.options import format_option, reveal_allowed, reveal_option
 
 pass_env = click.make_pass_decorator(Env)
-
-
-def reveal_allowed(env: Env, reveal: bool) -> bool:
-    if not reveal:
-        return False
-    from svc.actions import resolve_actor
-
-    actor = resolve_actor(env.store(), env.as_user)
-    if actor.role not in DIRECTOR_ROLES:
-        who = actor.role or "not a declared user"
-        raise RefusedError(f"--reveal is for directors ({', '.join(DIRECTOR_ROLES)}); {actor.id} is {who}")
-    return True
 
 
 @click.command("list")

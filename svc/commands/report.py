@@ -106,11 +106,9 @@ def monthly_cmd(env: Env, month: str, branch: str | None, fmt: str, out_dir: Pat
     store = env.store()
     config = store.config
     if branch is not None:
-        from svc.actions import check_branch
-
         if not config.branches:  # a report by branch needs branches to report by
             raise RefusedError(f"unknown branch {branch!r}; svc.yaml declares none")
-        check_branch(store, branch)
+        config.check_branch(branch)
     p = report.period(month, config.tz)
     now = env.now()
     if now < p.end:
@@ -194,11 +192,13 @@ def _scopes(data: dict[str, Any], lang: str) -> list[tuple[str, dict[str, Any]]]
 
 def _name(branch: dict[str, Any], lang: str) -> str:
     """A branch as people read it; the cases with no branch say so."""
-    return word(lang, "no-branch") if branch["branch"] == "none" else branch["name"]
+    from svc import report
+
+    return word(lang, "no-branch") if branch["branch"] == report.NO_BRANCH else branch["name"]
 
 
 def table_text(data: dict[str, Any], lang: str) -> str:
-    from tabulate import tabulate
+    from svc import report
 
     scopes = _scopes(data, lang)
     start, end = (data["period"][k][:16].replace("T", " ") for k in ("start", "end"))
@@ -232,7 +232,7 @@ def table_text(data: dict[str, Any], lang: str) -> str:
     row(f"{word(lang, 'visits')} ({word(lang, 'target')} 100%)",
         lambda s: _ratio(s["visits"]["done"], s["visits"]["due"], s["visits"]["rate"]) + mark(s["visits"]))
     row(word(lang, "escalations"), lambda s: str(s["escalations"]["total"]))
-    for level in ("cs-director", "center-director", "legal"):
+    for level in report.ESCALATION_LEVELS:
         if any(s["escalations"]["by_level"][level] for _, s in scopes):
             row(f"· → {label(lang, level)}", lambda s, lv=level: str(s["escalations"]["by_level"][lv]))
     row(word(lang, "repeats"), lambda s: str(s["repeat_complaints"]["cases"]))
@@ -240,8 +240,7 @@ def table_text(data: dict[str, Any], lang: str) -> str:
     for rule in RULES:
         if any(s["overdue"]["by_rule"].get(rule) for _, s in scopes):
             row(f"· {word(lang, 'rule-s:' + rule)}", lambda s, r=rule: str(s["overdue"]["by_rule"].get(r, 0)))
-    lines.append(tabulate(rows, headers=[word(lang, "figure"), *(name for name, _ in scopes)],
-                          tablefmt="simple", disable_numparse=True))
+    lines.append(render.simple_table(rows, [word(lang, "figure"), *(name for name, _ in scopes)]))
 
     whole = data["overall"] if data["overall"] is not None else (data["branches"][0] if data["branches"] else None)
     if whole is None:
@@ -249,10 +248,9 @@ def table_text(data: dict[str, Any], lang: str) -> str:
     customers = whole["repeat_complaints"]["customers"]
     if customers:
         lines += ["", word(lang, "repeat-list") + ":"]
-        lines.append(tabulate([[c["customer"] or "", c["phone"] or "", " ".join(c["cases"]), " ".join(c["repeat_of"])]
-                               for c in customers],
-                              headers=[word(lang, k) for k in ("customer", "phone", "cases", "repeat-of")],
-                              tablefmt="simple", disable_numparse=True))
+        lines.append(render.simple_table([[c["customer"] or "", c["phone"] or "", " ".join(c["cases"]),
+                                           " ".join(c["repeat_of"])] for c in customers],
+                                         [word(lang, k) for k in ("customer", "phone", "cases", "repeat-of")]))
     overdue = whole["overdue"]
     if overdue["total"]:
         lines += ["", f"{word(lang, 'overdue-list')}: " + (" ".join(overdue["ids"]) or "—")]
@@ -261,9 +259,8 @@ def table_text(data: dict[str, Any], lang: str) -> str:
     not_done = whole["visits"]["not_done"]
     if not_done:
         lines += ["", word(lang, "visits-list") + ":"]
-        lines.append(tabulate([[v["project"], v["visit"], v["due"]] for v in not_done],
-                              headers=[word(lang, k) for k in ("project", "visit", "due")],
-                              tablefmt="simple", disable_numparse=True))
+        lines.append(render.simple_table([[v["project"], v["visit"], v["due"]] for v in not_done],
+                                         [word(lang, k) for k in ("project", "visit", "due")]))
     findings = whole.get("patrol_findings")
     if findings is not None:
         lines += ["", f"{word(lang, 'patrols')}: {word(lang, 'recorded')} {findings['recorded']}, "
