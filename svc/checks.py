@@ -198,13 +198,13 @@ def audit_patrols(store: Store) -> list[Problem]:
     the disposal register on or after its disposable date, and none may have an event
     changed or removed (记录不得涂改)."""
     register = {e["record"]: e for e in register_entries(store)}
-    return _audit_folder(store, PATROLS.folder, "patrol record", register)
+    return _audit_folder(store, PATROLS.folder, "patrol record", register, " (保存期两年)")
 
 
 def audit_duty(store: Store) -> list[Problem]:
     """The duty log: no page torn out, no entry altered (不得撕页, 记录不得涂改), in git
     history as in the work tree. No rule ever disposes of it."""
-    return _audit_folder(store, duty.FOLDER, "duty log", {})
+    return _audit_folder(store, duty.FOLDER, "duty log", {}, " (不得撕页)")
 
 
 def check_duty(store: Store) -> list[Problem]:
@@ -229,9 +229,9 @@ def check_duty(store: Store) -> list[Problem]:
             day = dt.date.fromisoformat(str(node["date"]))
         except ValueError:
             continue  # the schema said so
-        if path.name != f"{day.isoformat()}.yaml" or path.parent.name != f"{day:%m}" or path.parent.parent.name != f"{day:%Y}":
-            problems.append(Problem(shown, None, f"the log of {day.isoformat()} belongs in "
-                                                 f"{duty.FOLDER}/{day:%Y}/{day:%m}/{day.isoformat()}.yaml"))
+        belongs = duty.day_path(store.root, day)
+        if path != belongs:
+            problems.append(Problem(shown, None, f"the log of {day.isoformat()} belongs in {store.rel(belongs)}"))
         found_day = duty.check_day(plain(node["history"]), day, tz, users)
         if found_day:
             raw = yamlio.loads(text, shown)  # again round-trip, for the lines
@@ -241,9 +241,10 @@ def check_duty(store: Store) -> list[Problem]:
     return problems
 
 
-def _audit_folder(store: Store, folder: str, what: str, register: dict[str, Any]) -> list[Problem]:
+def _audit_folder(store: Store, folder: str, what: str, register: dict[str, Any], rule: str) -> list[Problem]:
     """Records under `folder` kept as evidence, audited through git history: a deletion
-    needs a disposal register entry on or after its date; no event may be changed or removed."""
+    needs a disposal register entry on or after its date (`rule` names the rule a deletion
+    breaks); no event may be changed or removed."""
     assert store.git is not None
     problems: list[Problem] = []
     changes = store.git.changes(folder)
@@ -265,9 +266,8 @@ def _audit_folder(store: Store, folder: str, what: str, register: dict[str, Any]
         entry = register.get(record_id)
         where = f"in commit {commit[:10]} ({date[:10]})" if commit else "from the work tree (not committed)"
         if entry is None:
-            kept = " (保存期两年)" if folder == PATROLS.folder else " (不得撕页)"
             problems.append(Problem(path, None, f"{what} {record_id} deleted {where} without a disposal "
-                                                f"register entry{kept}; restore it with git"))
+                                                f"register entry{rule}; restore it with git"))
         elif date and date[:10] < entry["disposable_on"]:
             problems.append(Problem(path, None, f"{what} {record_id} deleted {where}, before its retention "
                                                 f"ended on {entry['disposable_on']}"))
@@ -400,14 +400,14 @@ def check_unique_ids(store: Store, cases: list[CaseRefs]) -> list[Problem]:
             paths = [store.root / rel for rel in same]
             where = ", ".join(store.shown(p) for p in paths)
             for path in paths:  # read round-trip again for the line
-                raw, _ = _precise_raw(store, path)
+                raw = _precise_raw(store, path)
                 problems.append(Problem(store.shown(path), line_of(raw, "id"), f"duplicate ID {case_id} (in {where})"))
     return problems
 
 
-def _precise_raw(store: Store, path: Path) -> tuple[Any, list[Problem]]:
-    record, found = store.parse(path, CASES)
-    return (record.raw if record is not None else None), found
+def _precise_raw(store: Store, path: Path) -> Any:
+    record, _ = store.parse(path, CASES)
+    return record.raw if record is not None else None
 
 
 def check_links(store: Store, cases: list[CaseRefs]) -> list[Problem]:
@@ -420,7 +420,7 @@ def check_links(store: Store, cases: list[CaseRefs]) -> list[Problem]:
             for i, target in enumerate(targets):
                 if kind_of(target) is not None and target not in known:
                     path = store.root / rel
-                    raw, _ = _precise_raw(store, path)  # read round-trip again for the line
+                    raw = _precise_raw(store, path)  # read round-trip again for the line
                     problems.append(Problem(store.shown(path), line_of(raw[key], i) if raw else None,
                                             f"{key} names {target}, which is not in the store"))
     return problems

@@ -165,7 +165,7 @@ def pending_for(history: list[dict[str, Any]], user: str) -> list[Handover]:
 def unsigned(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Entries after the day's last signature (or all, if never signed)."""
     last = max((i for i, e in enumerate(history) if e["action"] == "sign"), default=-1)
-    return [e for e in history[last + 1:] if e["action"] != "sign"]
+    return history[last + 1:]  # after the last signature: no signature among them
 
 
 def need_manager(role: str | None, user: str) -> None:

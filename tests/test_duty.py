@@ -612,3 +612,14 @@ def test_removing_the_last_event_leaves_a_chain_that_verifies() -> None:
     for n, hhmm in enumerate(("09:00", "09:10", "09:20")):
         events.append(duty.sealed(events, {"at": at(hhmm), "by": "wangfang", "action": "entry", "text": f"第{n}条"}))
     assert duty.check_day(events[:2], dt.date(2026, 11, 24), TZ, None) == []
+
+
+def test_check_names_where_a_misfiled_log_belongs(svc: Svc) -> None:
+    add(svc, "接业主电话", at("10:05"))
+    right = svc.root / "duty" / "2026" / "11" / f"{DAY}.yaml"
+    wrong = svc.root / "duty" / "2026" / "10" / f"{DAY}.yaml"
+    wrong.parent.mkdir(parents=True)
+    right.rename(wrong)
+    result = svc("check", now=at("11:00"))
+    assert result.exit_code == 3
+    assert f"the log of {DAY} belongs in duty/2026/11/{DAY}.yaml" in result.stdout + result.stderr

@@ -162,7 +162,7 @@ def _print_log(env: Env, day: dt.date, history: list[dict[str, Any]], print_as: 
              "by": _person(env, e["by"]), "text": _line(env, e)}
             for e in history if e["action"] != "sign"]
     signs = [e for e in history if e["action"] == "sign"]
-    left = [e for e in duty.unsigned(history) if e["action"] != "sign"]
+    left = duty.unsigned(history)
     zh = store.config.lang == "zh"
     if signs:
         last = signs[-1]

@@ -69,12 +69,10 @@ def list_cmd(env: Env, status: str, kind: str | None, severity: str | None, leve
             continue
         rows.append(row)
     rows.sort(key=lambda r: (r["opened_at"], r["id"]))
-    if fmt == "json":
-        lines = [render.json_line({k: row[k] for k in render.LIST_KEYS}) for row in rows]
-        click.echo("[\n" + ",\n".join(lines) + "\n]" if lines else "[]")
-        return _end(problems)
     rows = [{k: row[k] for k in render.LIST_KEYS} for row in rows]
-    if fmt == "csv":
+    if fmt == "json":
+        click.echo(render.to_json(rows))
+    elif fmt == "csv":
         click.echo(render.to_csv(rows, render.LIST_KEYS), nl=False)
     elif fmt == "ids":
         for row in rows:
