@@ -183,7 +183,10 @@ def read_day(store: Store, day: dt.date, precise: bool = False) -> tuple[Path, A
     if not path.exists():
         return path, None
     shown = store.shown(path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RecordError(shown, None, "not UTF-8 text") from None
     node = yamlio.loads(text, shown) if precise else yamlio.loads_fast(text, shown)
     problems = s.check_root(node, DAY_SPEC, shown)
     if problems:

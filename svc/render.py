@@ -114,7 +114,7 @@ def person(config: Config, user_id: str | None) -> str | None:
 
 
 def _when(stamp: str | None) -> str:
-    return dt.datetime.fromisoformat(stamp).strftime("%Y-%m-%d %H:%M") if stamp else ""
+    return minute(stamp) or ""
 
 
 def simple_table(body: list[list[str]], heads: list[str]) -> str:

@@ -623,3 +623,12 @@ def test_check_names_where_a_misfiled_log_belongs(svc: Svc) -> None:
     result = svc("check", now=at("11:00"))
     assert result.exit_code == 3
     assert f"the log of {DAY} belongs in duty/2026/11/{DAY}.yaml" in result.stdout + result.stderr
+
+
+def test_a_log_that_is_not_utf8_is_named_not_an_internal_error(svc: Svc) -> None:
+    add(svc, "接业主电话", at("10:05"))
+    path = svc.root / "duty" / "2026" / "11" / f"{DAY}.yaml"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("gb18030"))
+    result = svc("duty", "show", "--date", DAY, now=at("11:00"))
+    assert result.exit_code == 1
+    assert result.stderr.strip().endswith(f"{DAY}.yaml: not UTF-8 text")

@@ -135,7 +135,6 @@ class Chart:
     scale: float  # the value a full-width bar stands for (> 0)
     target: float | None = None
     target_shown: Text = Text()  # the target as printed, with the unit
-    unit: Text = Text()
     kind: str = "bar"
 
     def target_note(self, lang: str) -> Text:
@@ -438,7 +437,7 @@ def _chart(raw: str, number: int, values: list[tuple[str, str | None]], template
             raise TemplateError(f"{where}: the bar chart's max= must be more than 0")
     if scale is None:
         scale = _nice_ceiling(max([b.value for b in bars] + ([target] if target is not None else []), default=0.0))
-    return Chart(_text(title_raw.strip(" \t"), values, template), tuple(bars), scale, target, target_shown, unit)
+    return Chart(_text(title_raw.strip(" \t"), values, template), tuple(bars), scale, target, target_shown)
 
 
 def _nice_ceiling(value: float) -> float:

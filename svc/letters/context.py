@@ -15,7 +15,7 @@ from typing import Any
 from svc.config import Config
 from svc.labels import label
 from svc.model import Case
-from svc.render import event_detail, redacted
+from svc.render import event_detail, person, redacted
 from svc.letters.templates import wrap
 from svc.letters.words import word
 
@@ -37,10 +37,7 @@ def _time(stamp: str | None, tz: Any) -> str | None:
 
 
 def _user(config: Config, user_id: str | None) -> str | None:
-    if not user_id:
-        return None
-    user = config.user(user_id)
-    return user.name if user else user_id
+    return person(config, user_id) if user_id else None
 
 
 def display_number(number: str, config: Config, lang: str) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Callable
 
 from svc.config import Config
 from svc.letters.register import Entry
+from svc.render import minute, person
 
 HEADS = {
     "zh": ("编号", "发文时间", "案件", "文书", "收文单位", "经办人", "签收"),
@@ -37,10 +37,6 @@ def register_rows(entries: list[Entry], files: Callable[[Entry], list[dict[str, 
     return rows
 
 
-def _when(stamp: str) -> str:
-    return dt.datetime.fromisoformat(stamp).strftime("%Y-%m-%d %H:%M")
-
-
 def register_table(entries: list[Entry], config: Config) -> str:
     from tabulate import tabulate
 
@@ -50,10 +46,9 @@ def register_table(entries: list[Entry], config: Config) -> str:
     for entry in entries:
         f = entry.fields
         signed = f.get("signed")
-        user = config.user(f["issued_by"])
         body.append([
-            f["number"], _when(f["issued_at"]), f["case"], f["title"], f["recipient"],
-            user.name if user else f["issued_by"],
-            f"{signed['by']} {_when(signed['at'])}" if signed else unsigned,
+            f["number"], minute(f["issued_at"]), f["case"], f["title"], f["recipient"],
+            person(config, f["issued_by"]),
+            f"{signed['by']} {minute(signed['at'])}" if signed else unsigned,
         ])
     return tabulate(body, headers=list(HEADS[lang]), tablefmt="simple", disable_numparse=True)
