@@ -32,6 +32,28 @@ DEFAULT_CLOSES = dt.time(18, 0)
 # A range longer than a year is almost certainly a typo (2072 for 2027), not a closure.
 MAX_RANGE_DAYS = 366
 
+# The holidays 《全国年节及纪念日放假办法》 fixes on Gregorian dates, by the first year each
+# version was in force (1999; the 2007 revision from 2008; the 2024 revision from 2025).
+# In a year the official calendar does not cover, these are still days off: the law fixes
+# them whatever the State Council's notice later adds. The lunar-calendar holidays (春节,
+# 清明, 端午, 中秋) and the make-up working days are not guessed.
+STATUTORY_FIXED: tuple[tuple[int, frozenset[tuple[int, int]]], ...] = (
+    (2025, frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})),  # 元旦1天 劳动节2天 国庆节3天
+    (2008, frozenset({(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)})),  # 元旦1天 劳动节1天 国庆节3天
+    (1, frozenset({(1, 1), (5, 1), (5, 2), (5, 3), (10, 1), (10, 2), (10, 3)})),  # 1999: 劳动节3天
+)
+# Which official calendars have fixed-date holidays by law (the shipped data's country).
+_FIXED_BY_LAW = {"cn": STATUTORY_FIXED}
+
+
+def _fixed_by_law(table: tuple[tuple[int, frozenset[tuple[int, int]]], ...], day: dt.date) -> bool:
+    """`day` is a holiday the law fixes on its Gregorian date, in the version then in force."""
+    for since, days in table:
+        if day.year >= since:
+            return (day.month, day.day) in days
+    return False
+
+
 _HHMM = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 _YEAR = re.compile(r"^(19|20|21)[0-9]{2}$")
 
@@ -58,6 +80,9 @@ class WorkCalendar:
     known_years: frozenset[int] = frozenset()
     # (year, notice) for each known year, oldest first: what a listing can cite.
     sources: tuple[tuple[int, str], ...] = ()
+    # The holidays fixed by law on Gregorian dates (STATUTORY_FIXED), kept as days off in a
+    # year not in `known_years`; empty for an office with no official calendar.
+    statutory: tuple[tuple[int, frozenset[tuple[int, int]]], ...] = ()
 
     def __post_init__(self) -> None:
         # A calendar with no working weekday would make every search for the next workday
@@ -79,7 +104,11 @@ class WorkCalendar:
             day = self._local(day).date()
         if day in self.holidays:
             return False
-        return day in self.makeup_workdays or day.isoweekday() in self.workdays
+        if day in self.makeup_workdays:
+            return True
+        if self.statutory and day.year not in self.known_years and _fixed_by_law(self.statutory, day):
+            return False  # a year whose notice is not in: the law's fixed days are still off
+        return day.isoweekday() in self.workdays
 
     def next_workday(self, day: dt.date) -> dt.date:
         """The first working day strictly after `day`."""
@@ -103,8 +132,17 @@ class WorkCalendar:
         return sum(1 for _ in self.workdays_in(start + dt.timedelta(days=1), end))
 
     def covers(self, year: int) -> bool:
-        """Whether the official holidays of `year` are known (else it counts as ordinary weeks)."""
+        """Whether the official holidays of `year` are known (else it counts as ordinary
+        weeks, with only the holidays the law fixes on Gregorian dates off)."""
         return year in self.known_years
+
+    def uncovered_years(self, first: dt.date, last: dt.date) -> list[int]:
+        """The years from `first` to `last` (inclusive) whose official arrangement is not
+        known, for a calendar that has one (an office with `official: none` has no gaps)."""
+        if not self.statutory:
+            return []
+        low, high = sorted((first.year, last.year))
+        return [year for year in range(low, high + 1) if year not in self.known_years]
 
     # - moments -
 
@@ -168,6 +206,62 @@ class WorkCalendar:
         forward past the gap (round trip through UTC), as a wall clock would show it."""
         moment = dt.datetime.combine(day, clock, tzinfo=self.tz)
         return moment.astimezone(dt.timezone.utc).astimezone(self.tz)
+
+
+# --- saying what the calendar does not know ------------------------------------------------------
+
+WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "this-year": "工作日历没有{year}年的官方放假安排（已收录{first}–{last}年），按工作日计的时限只把元旦、"
+                     "劳动节、国庆节等法定固定日期的节假日算作休息日；请在 svc.yaml 的 calendar.years 下加入该年（见 README）",
+        "next-year": "工作日历还没有{year}年的官方放假安排（国务院办公厅通常在10月至11月公布）；"
+                     "公布后请在 svc.yaml 的 calendar.years 下加入（见 README）",
+        "uncovered": "{years}年的官方放假安排尚未收录，只按元旦、劳动节、国庆节等法定固定日期的节假日计休",
+        "sep": "；", "and": "、",
+    },
+    "en": {
+        "this-year": "the working calendar has no official holidays for {year} (it knows {first}-{last}); "
+                     "working-day deadlines count only the holidays fixed by law (New Year's Day, Labour Day, "
+                     "National Day) as days off. Add the year under calendar.years in svc.yaml (see the README)",
+        "next-year": "the working calendar has no official holidays for {year} yet (the State Council usually "
+                     "publishes them in October or November); add the year under calendar.years in svc.yaml "
+                     "once it is out (see the README)",
+        "uncovered": "{years}'s official holiday arrangement is not yet known: only the holidays fixed by law "
+                     "(New Year's Day, Labour Day, National Day) are counted as days off",
+        "sep": "; ", "and": ", ",
+    },
+}
+# From this month of the year (office time), a missing next year is warned about.
+WARN_AHEAD_FROM_MONTH = 10
+
+
+def words(lang: str, key: str, **values: Any) -> str:
+    text = WORDS.get(lang, WORDS["zh"])[key]
+    return text.format(**values) if values else text
+
+
+def coverage_warnings(cal: WorkCalendar, now: dt.datetime, lang: str) -> list[str]:
+    """What `svc check` and `svc due` warn about: this year's official holidays missing, and
+    from October next year's. Warnings, not problems: the records are fine; the calendar
+    needs its new year. An office with no official calendar is never warned."""
+    if not cal.known_years:
+        return []
+    local = cal._local(now)
+    out = []
+    if not cal.covers(local.year):
+        out.append(words(lang, "this-year", year=local.year, first=min(cal.known_years), last=max(cal.known_years)))
+    if local.month >= WARN_AHEAD_FROM_MONTH and not cal.covers(local.year + 1):
+        out.append(words(lang, "next-year", year=local.year + 1))
+    return out
+
+
+def uncovered_note(cal: WorkCalendar, start: dt.datetime, end: dt.datetime, lang: str) -> str | None:
+    """A sentence for a working-day count from `start` to `end` through a year whose official
+    arrangement is not known (None when every year is known)."""
+    years = cal.uncovered_years(cal._local(start).date(), cal._local(end).date())
+    if not years:
+        return None
+    return words(lang, "uncovered", years=words(lang, "and").join(map(str, years)))
 
 
 # --- the svc.yaml section and the shipped data -------------------------------------------------
@@ -438,10 +532,11 @@ def _build(settings: CalendarSettings, tz: dt.tzinfo, cache_dir: str | None) -> 
         tz=tz,
         known_years=frozenset(years),
         sources=tuple((y, years[y].notice or years[y].source) for y in sorted(years)),
+        statutory=_FIXED_BY_LAW.get(settings.official, ()),
     )
 
 
 __all__ = [
     "CALENDAR_SPEC", "CalendarSettings", "OfficialYear", "WEEKDAYS", "WorkCalendar", "calendar_settings",
-    "check_calendar", "load_calendar", "official_years",
+    "check_calendar", "coverage_warnings", "load_calendar", "official_years", "uncovered_note",
 ]

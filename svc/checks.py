@@ -330,14 +330,12 @@ def check_project(store: Store, record: Record) -> list[Problem]:
 
 
 def calendar_warnings(store: Store, now: dt.datetime) -> list[str]:
-    """Working-day deadlines need this year's official holidays (published each November);
-    a warning, not a problem: the records are fine, the calendar needs its new year."""
-    cal = store.config.calendar
-    if not cal.known_years or cal.covers(now.year):
-        return []
-    return [f"the working calendar has no official holidays for {now.year} (it knows "
-            f"{min(cal.known_years)}-{max(cal.known_years)}); working-day deadlines count ordinary weeks. "
-            "Add the year under calendar: in svc.yaml (see the README)"]
+    """Working-day deadlines need this year's official holidays (published each November),
+    and from October next year's; a warning, not a problem: the records are fine, the
+    calendar needs its new year (svc/calendar.py, coverage_warnings)."""
+    from svc.calendar import coverage_warnings
+
+    return coverage_warnings(store.config.calendar, now, store.config.lang)
 
 
 def check_case(store: Store, record: Record) -> list[Problem]:

@@ -110,6 +110,19 @@ def basis(rule: Rule, event: dict[str, Any], start: dt.datetime, lang: str) -> s
     return label(lang, "basis", rule=label(lang, f"rule:{rule.name}"), trigger=trigger, at=_when(start))
 
 
+def with_calendar_note(text: str, rule: Rule, start: dt.datetime, due: dt.datetime, cal: WorkCalendar,
+                       lang: str) -> str:
+    """A working-day deadline counted through a year the calendar does not cover says so."""
+    if rule.unit != WORKING_DAYS:
+        return text
+    from svc.calendar import uncovered_note, words
+
+    note = uncovered_note(cal, start, due, lang)
+    if note is None or note in text:
+        return text
+    return f"{text}{words(lang, 'sep')}{note}"
+
+
 def open_deadlines(case: dict[str, Any]) -> list[dict[str, Any]]:
     return [d for d in case.get("deadlines") or [] if not d.get("met_at") and not d.get("stopped_at")]
 
@@ -138,8 +151,9 @@ def consequences(case: dict[str, Any], events: list[dict[str, Any]], cal: WorkCa
             if _applies(rule, case, event):
                 start = at
                 due = due_from(rule, start, cal)
+                why = with_calendar_note(basis(rule, event, start, lang), rule, start, due, cal, lang)
                 out.append({"at": event["at"], "by": by, "action": "deadline", "rule": rule.name,
-                            "start": stamp(start), "due": stamp(due), "basis": basis(rule, event, start, lang)})
+                            "start": stamp(start), "due": stamp(due), "basis": why})
                 pending.add(rule.name)
     return out
 
@@ -167,9 +181,9 @@ def deferral(case: dict[str, Any], until: dt.date, reason: str, at: dt.datetime,
         new_due = cal.add_working_days(restart, left)
         note = label(lang, "deferred-basis", since=_when(at), until=until.isoformat(), reason=reason,
                      left=left)
+        why = with_calendar_note(f"{deadline['basis']}; {note}", rule, restart, new_due, cal, lang)
         events.append({"at": stamp(at), "by": by, "action": "deadline", "rule": rule.name,
-                       "start": deadline["start"], "due": stamp(new_due),
-                       "basis": f"{deadline['basis']}; {note}"})
+                       "start": deadline["start"], "due": stamp(new_due), "basis": why})
     return events
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from itertools import groupby
 from typing import Any
 
@@ -77,6 +78,8 @@ def due_cmd(env: Env, within: str, user: str | None, level: str | None, branch: 
                 click.echo("")
         else:
             click.echo(render.due_table(chosen, store.config))
+    for warning in calendar_lines(store, now, chosen):
+        click.echo(f"svc: warning: {warning}", err=True)
     for problem in problems:
         click.echo(f"svc: {problem}", err=True)
     late = sum(1 for item in chosen if item.overdue)
@@ -87,5 +90,28 @@ def due_cmd(env: Env, within: str, user: str | None, level: str | None, branch: 
     if problems:
         raise click.exceptions.Exit(1)
 
+
+def calendar_lines(store: Any, now: Any, chosen: list[agenda.DueItem]) -> list[str]:
+    """The calendar's warnings (a missing year; from October, next year missing), and one
+    line naming the working-day deadlines listed that fall in a year it does not cover."""
+    from svc.calendar import coverage_warnings, uncovered_note
+    from svc.deadlines import RULES, WORKING_DAYS
+
+    cal = store.config.calendar
+    lang = store.config.lang
+    lines = coverage_warnings(cal, now, lang)
+    counted = [item for item in chosen if item.rule in RULES and RULES[item.rule].unit == WORKING_DAYS]
+    uncovered = [item for item in counted if not cal.covers(item.due_at.astimezone(cal.tz).year)]
+    if uncovered:
+        years = sorted({item.due_at.astimezone(cal.tz).year for item in uncovered})
+        first = dt.datetime.combine(dt.date(years[0], 1, 1), dt.time(), cal.tz)
+        last = dt.datetime.combine(dt.date(years[-1], 1, 1), dt.time(), cal.tz)
+        named = ", ".join(f"{item.id} {item.rule}" for item in uncovered[:MAX_NAMED])
+        more = f" (+{len(uncovered) - MAX_NAMED})" if len(uncovered) > MAX_NAMED else ""
+        lines.append(f"{named}{more}: {uncovered_note(cal, first, last, lang)}")
+    return lines
+
+
+MAX_NAMED = 10  # deadlines named on the calendar's line; the rest are counted
 
 COMMANDS = [due_cmd]
