@@ -43,7 +43,18 @@ class Env:
         from svc.actions import Context, resolve_actor
 
         store = self.store()
-        return Context(store, resolve_actor(store, self.as_user), self.now())
+        ctx = Context(store, resolve_actor(store, self.as_user), self.now())
+        self._refuse_closed(ctx.now, "SVC_NOW" if self.now_text else "now")
+        return ctx
 
     def parse_at(self, text: str | None, what: str = "--at") -> dt.datetime | None:
-        return parse_time(text, self.store().config.tz, what) if text else None
+        moment = parse_time(text, self.store().config.tz, what) if text else None
+        self._refuse_closed(moment, what)
+        return moment
+
+    def _refuse_closed(self, moment: dt.datetime | None, what: str) -> None:
+        """No event is dated into a month whose report was made (svc/closing.py)."""
+        if moment is not None:
+            from svc.closing import refuse_closed
+
+            refuse_closed(self.store(), moment, what)

@@ -92,8 +92,11 @@ def monthly_cmd(env: Env, month: str, branch: str | None, fmt: str, out_dir: Pat
     patrol findings.
 
     Figures are as of the month's end: events dated after it never change the month's
-    report, and the same records always give the same report. Staff and crew complaints
-    are only counted: their complainants and case IDs are never shown.
+    report. The first report of a month closes it: its figures are kept in
+    summaries/report-YYYY-MM.yaml (committed), every later report of the month prints
+    them, and no event can be dated into the month any more (--at is refused; record it
+    now). Staff and crew complaints are only counted: their complainants and case IDs are
+    never shown.
 
     \b
     Example:
@@ -114,8 +117,12 @@ def monthly_cmd(env: Env, month: str, branch: str | None, fmt: str, out_dir: Pat
     if now < p.end:
         raise RefusedError(f"{month} has not ended yet (office time); its report can be made from "
                            f"{p.end.strftime('%Y-%m-%d %H:%M')}")
-    data = report.monthly(store, month, branch)
+    from svc import closing
+
+    data, warnings = closing.monthly(store, month, branch, closer(env), now)
     lang = config.lang
+    for warning in warnings:
+        click.echo(f"svc: warning: {warning}", err=True)
     if fmt == "json":
         click.echo(render.to_json(data))
     elif fmt == "csv":
@@ -129,6 +136,18 @@ def monthly_cmd(env: Env, month: str, branch: str | None, fmt: str, out_dir: Pat
         for path in print_record(config, store.root, "monthly-report", {"report": print_values(data, lang)},
                                  formats(fmt), out_dir, stem, now):
             click.echo(path)
+
+
+def closer(env: Env) -> Any:
+    """Who closes the month by making its first report: the acting user when given (and
+    known), else "svc": a report is often made from cron, with no one acting."""
+    from svc.actions import resolve_actor
+    from svc.store import Actor
+
+    store = env.store()
+    if env.as_user or not store.config.users:
+        return resolve_actor(store, env.as_user)
+    return Actor("svc", "svc", None)
 
 
 # --- csv ---------------------------------------------------------------------------------------
