@@ -116,12 +116,30 @@ def test_2024_new_years_eve_was_only_encouraged_not_a_holiday() -> None:
     assert not office.is_workday(d("2024-02-09"))
 
 
-def test_a_year_outside_the_data_is_ordinary_weeks() -> None:
-    # 2027's notice is not out yet: New Year's Day 2027 (a Friday) counts as a working day
+def test_a_year_outside_the_data_is_ordinary_weeks_but_for_the_laws_fixed_dates() -> None:
+    # 2027's notice is not out yet: its weeks are ordinary, but New Year's Day (a Friday),
+    # 1-2 May and 1-3 October are fixed by 《全国年节及纪念日放假办法》 and stay off
     assert not CN.covers(2027)
-    assert CN.is_workday(d("2027-01-01"))
-    assert CN.add_working_days(at("2026-12-31 10:00"), 1) == at("2027-01-01 10:00")
+    assert not CN.is_workday(d("2027-01-01"))
+    assert CN.add_working_days(at("2026-12-31 10:00"), 1) == at("2027-01-04 10:00")
+    assert [CN.is_workday(d(f"2027-{day}")) for day in ("04-30", "05-03", "05-04", "09-30", "10-04", "10-08")] == [
+        True, True, True, True, True, True]  # the days around them are ordinary weekdays
+    assert not CN.is_workday(d("2027-10-01")) and not CN.is_workday(d("2027-05-01"))
+    # no lunar holiday is guessed: the 2027 Spring Festival's days are working days until the notice
+    assert CN.is_workday(d("2027-02-08")) and CN.is_workday(d("2027-02-09"))
+    # the version of the law in force: 2008-2024 gave 劳动节 one day, 1999-2007 three
     assert CN.is_workday(d("2020-01-02")) and not CN.is_workday(d("2020-01-04"))
+    assert not CN.is_workday(d("2020-01-01")) and not CN.is_workday(d("2020-05-01"))
+    assert CN.is_workday(d("2019-05-02"))  # a Thursday: one day in 2019
+    assert not CN.is_workday(d("2007-05-02")) and not CN.is_workday(d("2007-05-03"))
+    assert not CN.is_workday(d("2031-05-02"))  # a Friday in a year after the 2024 revision
+    # an office with no official calendar keeps plain weeks
+    assert NONE.is_workday(d("2027-01-01"))
+
+
+def test_the_office_can_work_a_fixed_holiday_of_an_uncovered_year() -> None:
+    hotline = load_calendar({"makeup_workdays": ["2027-01-01"]}, SHANGHAI)
+    assert hotline.is_workday(d("2027-01-01")) and not hotline.is_workday(d("2027-10-01"))
 
 
 # --- days -----------------------------------------------------------------------------------------
