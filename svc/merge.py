@@ -150,6 +150,8 @@ def merge_texts(base: str, ours: str, theirs: str, path: str) -> tuple[str, list
         for node in (ours_node, theirs_node):  # whole numbers back to numbers: entries are written unchanged
             check_register_node(node, path)
         return _merge_register(ours_node, theirs_node), []
+    if _is_month_closing(path):
+        return _merge_closing(ours, path)
     kind = KINDS.get(folder)
     if kind is None or not isinstance(ours_node, dict) or not isinstance(theirs_node, dict):
         raise RecordError(path, None, "not a record svc knows how to merge")
@@ -172,6 +174,19 @@ def merge_texts(base: str, ours: str, theirs: str, path: str) -> tuple[str, list
     ours_node["history"] = history
     put_fields(ours_node, kind.state(kind.replay(history)), kind.order)
     return yamlio.dumps(ours_node), conflicts
+
+
+def _is_month_closing(path: str) -> bool:
+    return path.startswith("summaries/report-") and path.endswith(".yaml")
+
+
+def _merge_closing(ours: str, path: str) -> tuple[str, list[str]]:
+    """A month closed on two clones (svc/closing.py): the closing already shared stands (in
+    svc sync's rebase, ours); its figures are derived, so nothing entered is lost, and a
+    report that now differs from them says so."""
+    if not ours.strip():
+        raise RecordError(path, None, "empty on one side; restore it with git")
+    return ours, ["merge: the month was closed on both clones; the closing already shared stands"]
 
 
 def _merge_register(ours: Any, theirs: Any) -> str:

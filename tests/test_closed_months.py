@@ -14,6 +14,7 @@ import pytest
 from svc import report
 from svc.store import Store
 from tests.conftest import Svc, make_store
+from tests.test_clones import Office, office, sync  # noqa: F401 - office is a fixture
 
 M = "2026-11"
 AFTER = "2026-12-02T09:00:00+08:00"
@@ -225,3 +226,26 @@ def test_the_first_report_made_by_cron_without_a_user_is_made_by_svc(closed: tup
     result = store("report", "monthly", "--month", M, now=AFTER, env={"SVC_USER": ""})
     assert result.exit_code == 0, result.stderr
     assert "made_by: svc" in (store.root / "summaries" / f"report-{M}.yaml").read_text(encoding="utf-8")
+
+
+def test_a_month_closed_on_two_clones_syncs_and_the_one_shared_first_stands(office: Office) -> None:
+    a, b = office.a, office.b
+    a.open("complaint", "--customer", "甲", now=t(10, "10:00"))
+    sync(a)
+    sync(b)
+    b.open("complaint", "--customer", "乙", now=t(11, "10:00"))  # not yet synced when a closes November
+    first = made(a)
+    b_before = made(b, now="2026-12-02T09:05:00+08:00")
+    assert b_before != first
+    sync(a)
+    said = sync(b)
+    assert "closed on both clones" in said
+    # both clones now print the figures shared first, and b is told its records differ from them
+    assert made(a, now=LATER) == first
+    again = b("report", "monthly", "--month", M, "--format", "json", now=LATER)
+    assert again.stdout == first["json"] and "结账" in again.stderr
+    sync(a)
+    assert (a.root / "summaries" / f"report-{M}.yaml").read_bytes() == \
+        (b.root / "summaries" / f"report-{M}.yaml").read_bytes()
+    # nothing entered was lost: b's case is on both clones
+    assert len(json.loads(a.ok("list", "--format", "json", now=LATER).stdout)) == 2
