@@ -42,7 +42,9 @@ def problems(svc: Svc, *args: str) -> list[str]:
 
 def clean(svc: Svc, *args: str) -> None:
     result = svc("check", *args)
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "", ""), result.stdout + result.stderr
+    # from October, the calendar's warning that next year is missing (tests/test_calendar_ahead.py)
+    said = "".join(line for line in result.stderr.splitlines(keepends=True) if "calendar.years" not in line)
+    assert (result.exit_code, result.stdout, said) == (0, "", ""), result.stdout + result.stderr
 
 
 def build_demo(svc: Svc) -> dict[str, str]:

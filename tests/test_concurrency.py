@@ -55,7 +55,8 @@ def test_twenty_opens_at_once_get_twenty_ids_files_and_commits(svc: Svc) -> None
             f"open {case_id}: ")
     assert svc.git("status", "--porcelain") == ""
     check = run_svc("check", env=env)
-    assert (check.returncode, check.stdout, check.stderr) == (0, "", "")
+    said = "".join(line for line in check.stderr.splitlines(keepends=True) if "calendar.years" not in line)
+    assert (check.returncode, check.stdout, said) == (0, "", "")  # but the calendar's warning ahead
 
 
 def test_a_held_lock_makes_writers_give_up_with_75_but_readers_go_on(svc: Svc) -> None:
