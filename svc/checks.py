@@ -65,6 +65,7 @@ def check_store(store: Store, since: str | None = None) -> list[Problem]:
             problems += found
     problems += check_retention(store)
     problems += check_duty(store)
+    problems += check_closings(store)
     if store.git is not None:
         problems += audit_patrols(store)
         problems += audit_duty(store)
@@ -326,6 +327,22 @@ def check_project(store: Store, record: Record) -> list[Problem]:
                 problems.append(Problem(shown, line_of(ev, "by"), f"history[{i + 1}].by: unknown user {ev.get('by')!r}"))
     if branches and project.fields.get("branch") and project.fields["branch"] not in branches:
         problems.append(Problem(shown, line_of(raw, "branch"), f"unknown branch {project.fields['branch']!r}"))
+    return problems
+
+
+def check_closings(store: Store) -> list[Problem]:
+    """Each closed month's kept figures (summaries/report-YYYY-MM.yaml) read, name their
+    month and match their sha256: a report of the month prints them (svc/closing.py)."""
+    from svc.closing import read_closing
+
+    folder = store.root / "summaries"
+    problems: list[Problem] = []
+    for path in sorted(folder.glob("report-*.yaml")) if folder.is_dir() else []:
+        month = path.stem.removeprefix("report-")
+        try:
+            read_closing(store, month)
+        except RecordError as exc:
+            problems.append(Problem(exc.path, exc.line, exc.message))
     return problems
 
 

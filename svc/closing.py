@@ -46,7 +46,7 @@ WORDS: dict[str, dict[str, str]] = {
         "drift": "{month} 已于 {made} 结账（{path}）；现在的记录算出的数字与结账时不同（结账后有改动：合并的副本或手工修改，"
                  "见 svc check）。报告按结账时的数字输出",
         "unreadable": "{month} 已结账，报告按结账时的数字输出；现在的记录无法与之核对：{reason}",
-        "damaged": "{path}：结账记录的数字与其 sha256 不符（被手工修改？）；用 git 恢复",
+        "damaged": "结账记录的数字与其 sha256 不符（被手工修改？）；用 git 恢复",
     },
     "en": {
         "refused": "{month} is closed (its monthly report was made {made}, {path}); nothing can be dated into it: "
@@ -55,7 +55,7 @@ WORDS: dict[str, dict[str, str]] = {
                  "closed: a merged clone or a hand edit; see svc check). The report shows the figures as closed",
         "unreadable": "{month} is closed and the report shows its figures as closed; the records cannot be "
                       "compared with them now: {reason}",
-        "damaged": "{path}: the closed month's figures do not match their sha256 (edited by hand?); restore it with git",
+        "damaged": "the closed month's figures do not match their sha256 (edited by hand?); restore it with git",
     },
 }
 
@@ -95,7 +95,7 @@ def read_closing(store: Store, month: str) -> Closing | None:
         raise RecordError(shown, s.line_of(node, "month"), f"month {raw['month']!r} does not match the file name")
     text = raw["figures"]
     if hashlib.sha256(text.encode("utf-8")).hexdigest() != raw["sha256"]:
-        raise SvcError(words(store.config.lang, "damaged", path=shown))
+        raise RecordError(shown, s.line_of(node, "sha256"), words(store.config.lang, "damaged"))
     try:
         figures = json.loads(text)
     except ValueError:

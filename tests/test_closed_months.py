@@ -205,6 +205,16 @@ def test_edited_kept_figures_are_refused(closed: tuple[Svc, dict[str, str], dict
     result = svc("report", "monthly", "--month", M, "--format", "json", now=LATER)
     assert result.exit_code == 1 and result.stdout == ""
     assert "sha256" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert f"summaries/report-{M}.yaml:" in result.stderr
+    # svc check names it too, with its line
+    check = svc("check", now=LATER)
+    assert check.exit_code == 3 and re.search(rf"summaries/report-{M}\.yaml:\d+: .*sha256", check.stdout)
+
+
+def test_check_passes_a_closed_month(closed: tuple[Svc, dict[str, str], dict[str, str]]) -> None:
+    svc, _, _ = closed
+    result = svc("check", now=LATER)
+    assert result.exit_code == 0 and result.stdout == "", result.stdout
 
 
 @pytest.mark.parametrize("branch", ["chaoyang", "haidian"])
