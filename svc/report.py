@@ -5,6 +5,8 @@ clock. A month is taken in the office's time zone (``timezone:`` in svc.yaml) an
 figures are computed *as of the month's end*: only events whose ``at`` is before the
 first moment of the next month count, so events recorded afterwards (with a later
 ``at``) never change a closed month's report, and one commit always gives one report.
+The first report of an ended month keeps these figures and closes the month; later
+reports of it print the kept figures (svc/closing.py).
 
 Staff and crew complaints (员工投诉/工队投诉) appear only as counts: their
 complainants' names and phones, and their case IDs, are never listed (保密制度).
