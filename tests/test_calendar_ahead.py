@@ -95,6 +95,10 @@ def test_check_still_exits_3_for_problems_and_warns_as_well(svc: Svc) -> None:
 def test_an_office_with_no_official_calendar_is_never_warned(svc: Svc) -> None:
     add_config(svc, "calendar:\n  official: none\n")
     assert warnings_of(svc("check", now="2026-12-02T09:00:00+08:00").stderr) == []
+    case_id = svc.open("complaint", "--customer", "张三", now="2026-12-30T10:00:00+08:00")
+    assert solve(svc, case_id)["due"] == "2027-01-04T10:00:00+08:00"  # 1 January worked: its own choice
+    assert "2027" not in solve(svc, case_id)["basis"]
+    assert warnings_of(svc("due", "--within", "2w", now="2026-12-30T11:00:00+08:00").stderr) == []
 
 
 def test_the_warning_in_a_real_process_whatever_the_machine_zone() -> None:

@@ -101,7 +101,8 @@ def calendar_lines(store: Any, now: Any, chosen: list[agenda.DueItem]) -> list[s
     lang = store.config.lang
     lines = coverage_warnings(cal, now, lang)
     counted = [item for item in chosen if item.rule in RULES and RULES[item.rule].unit == WORKING_DAYS]
-    uncovered = [item for item in counted if not cal.covers(item.due_at.astimezone(cal.tz).year)]
+    uncovered = [item for item in counted
+                 if cal.uncovered_years(item.due_at.astimezone(cal.tz).date(), item.due_at.astimezone(cal.tz).date())]
     if uncovered:
         years = sorted({item.due_at.astimezone(cal.tz).year for item in uncovered})
         first = dt.datetime.combine(dt.date(years[0], 1, 1), dt.time(), cal.tz)
