@@ -553,6 +553,9 @@ def apply_disposal(ctx: Context, approved_by: str, machine_now: dt.datetime,
         raise RefusedError(f"{approved_by} ({approver.role}) cannot approve a disposal; a director, supervisor or admin must")
     with store.locked():
         current = retention_plan(store, ctx.now)
+        doubted = [item for item in current.blocked if item.doubts]
+        if doubted:  # something that might protect a record cannot be read: keep, refuse, explain
+            raise RefusedError(words(lang, "apply-doubt", first=doubted[0].doubts[0], count=len(doubted)))
         chosen = current.disposable
         left = 0
         if approved_plan is not None:

@@ -132,6 +132,7 @@ WORDS: dict[str, dict[str, str]] = {
         "plan-blocked": "计划中的 {record_id} 现在不可销毁：{reason}；未销毁任何记录",
         "plan-unreadable": "{where}: 无法读取计划（{why}）；请使用 svc retention plan --format json 的输出",
         "plan-left": "{count} 条现在可销毁但不在计划中的记录未销毁",
+        "apply-doubt": "未销毁任何记录：{first}（共 {count} 条记录存疑）；修复或提交后再执行",
         "audit-early": "巡查记录 {record_id} 于提交 {commit}（{date}）被销毁，早于保存期届满 {due}（{period} 截止日起 {months} 个月）",
         "audit-held": "巡查记录 {record_id} 于提交 {commit} 被销毁，当时有保全 {hold}",
         "audit-linked": "巡查记录 {record_id} 于提交 {commit} 被销毁，当时未结案件 {case} 关联它",
@@ -157,6 +158,7 @@ WORDS: dict[str, dict[str, str]] = {
         "plan-blocked": "{record_id} in the plan is not disposable now: {reason}; nothing disposed of",
         "plan-unreadable": "{where}: cannot read the plan ({why}); give the output of svc retention plan --format json",
         "plan-left": "{count} records disposable now but not in the plan were kept",
+        "apply-doubt": "nothing disposed of: {first} ({count} records in doubt); fix or commit it and run again",
         "audit-early": "patrol record {record_id} disposed of in commit {commit} ({date}), before its retention ended on "
                        "{due} ({months} months from the {period} cut-off)",
         "audit-held": "patrol record {record_id} disposed of in commit {commit} while hold {hold} was on it",
@@ -240,12 +242,15 @@ class Item:
     reasons: tuple[str, ...] = ()
     sha256: str = ""
     path: str = ""
+    doubts: tuple[str, ...] = ()  # the reasons that are doubts (a file that cannot be read, ...): apply refuses
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "period": self.period,
                                "disposable_on": self.disposable_on.isoformat() if self.disposable_on else None}
         if self.sha256:
             out["sha256"] = self.sha256
+        if self.doubts:
+            out["doubts"] = list(self.doubts)
         if self.reasons:
             out["reason"] = "; ".join(self.reasons)
             out["reasons"] = list(self.reasons)
@@ -281,12 +286,13 @@ def plan(records: Iterable[Candidate], facts: Facts, months: int, now: dt.dateti
     out = Plan()
     far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
     for record in sorted(records, key=lambda r: (r.stated or far, r.id)):
-        reasons: list[str] = list(record.doubts)
-        reasons += facts.doubt_all
-        reasons += facts.doubts.get(record.id, [])
+        doubts: list[str] = list(record.doubts) + list(facts.doubt_all) + facts.doubts.get(record.id, [])
         if record.stated is None:
-            out.blocked.append(Item(record.id, "", None, tuple(reasons), record.sha256, record.path))
+            out.blocked.append(Item(record.id, "", None, tuple(doubts), record.sha256, record.path, tuple(doubts)))
             continue
+        for month in sorted(months_of(record.stated, tz)):
+            doubts += facts.month_doubts.get(month, [])
+        reasons = list(doubts)
         when = due(record.stated, record.first_seen, months, tz)
         if record.stated > now:
             reasons.append("dated in the future")
@@ -295,7 +301,6 @@ def plan(records: Iterable[Candidate], facts: Facts, months: int, now: dt.dateti
         for month in sorted(months_of(record.stated, tz)):
             if month not in facts.summarized:
                 reasons.append(f"month {month} has no summary (svc patrol summary --month {month})")
-            reasons += facts.month_doubts.get(month, [])
         for hold in facts.holds.get(record.id, []):
             reasons.append(f"held: {hold}")
         for case_id in facts.open_links.get(record.id, []):
@@ -305,6 +310,7 @@ def plan(records: Iterable[Candidate], facts: Facts, months: int, now: dt.dateti
             if when.seen_later and record.first_seen is not None:
                 reasons.append(words(facts.lang, "first-seen", date=record.first_seen.date().isoformat(),
                                      period=when.period))
-        item = Item(record.id, when.period, when.disposable_on, tuple(reasons), record.sha256, record.path)
+        item = Item(record.id, when.period, when.disposable_on, tuple(reasons), record.sha256, record.path,
+                    tuple(doubts))
         (out.blocked if reasons else out.disposable).append(item)
     return out
