@@ -153,8 +153,6 @@ def test_a_clock_two_years_ahead_of_the_machine_disposes_of_nothing(svc: Svc) ->
     assert where(plan_at(svc, ahead), young)[0] == "disposable"  # a plan is only a forecast
     message = refused(svc, ahead)
     assert "超前" in message and "SVC_NOW" in message
-    archive = svc("archive", "--apply", now=ahead)
-    assert archive.exit_code == 1 and "SVC_NOW" in archive.stderr
     english(svc)
     assert "is ahead of this machine's" in refused(svc, ahead)
     # a few minutes of skew between machines are allowed
