@@ -18,6 +18,7 @@ from svc.keeping import register_entries
 from svc.model import INTAKE_KEYS, ReplayError, plain, replay
 from svc.patrols import replay_patrol
 from svc.projects import replay_project
+from svc.retention_audit import audit_disposals
 from svc.retention import (
     MINIMUM_MONTHS,
     REGISTER_PATH,
@@ -68,6 +69,7 @@ def check_store(store: Store, since: str | None = None) -> list[Problem]:
     problems += check_closings(store)
     if store.git is not None:
         problems += audit_patrols(store)
+        problems += audit_disposals(store)
         problems += audit_duty(store)
     if since is not None:
         problems += check_since(store, since)

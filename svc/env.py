@@ -39,6 +39,10 @@ class Env:
             return parse_time(self.now_text, zone, "SVC_NOW")
         return dt.datetime.now(zone).replace(microsecond=0)
 
+    def machine_now(self) -> dt.datetime:
+        """The machine's own clock, whatever SVC_NOW says: destructive commands compare the two."""
+        return dt.datetime.now(self.store().config.tz)
+
     def context(self) -> "Context":
         from svc.actions import Context, resolve_actor
 

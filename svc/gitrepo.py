@@ -174,9 +174,17 @@ class Git:
         if authored.utcoffset() is None:
             return None
         now = time.time()
+        committed = dt.datetime.fromtimestamp(now).astimezone()
+        if os.environ.get("GIT_COMMITTER_DATE"):  # honoured as `git commit` honours it (imports, tests)
+            try:
+                committed = dt.datetime.fromisoformat(os.environ["GIT_COMMITTER_DATE"])
+            except ValueError:
+                return None  # a form only git reads: let `git commit` read it
+            if committed.utcoffset() is None:
+                return None
         out = [f"commit {branch}\n".encode(),
                f"author {name} <{email}> {_raw_date(authored.timestamp(), authored.utcoffset())}\n".encode(),
-               f"committer {name} <{email}> {_raw_date(now, dt.datetime.fromtimestamp(now).astimezone().utcoffset())}\n"
+               f"committer {name} <{email}> {_raw_date(committed.timestamp(), committed.utcoffset())}\n"
                .encode()]
         text = message.encode("utf-8")
         out += [f"data {len(text)}\n".encode(), text, f"\nfrom {head}\n".encode()]

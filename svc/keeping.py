@@ -4,12 +4,14 @@ store (load under the lock, apply the rules in `patrols` and `retention`, write,
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from pathlib import Path
 from typing import Any
 
 from svc import deadlines, workflow, yamlio
 from svc.actions import Context, message, new_case
-from svc.errors import RefusedError
+from svc.errors import RecordError, RefusedError
 from svc.model import plain
 from svc.patrols import (
     DEFAULT_CHECKLIST,
@@ -21,6 +23,10 @@ from svc.patrols import (
 )
 from svc.retention import (
     HOLD_KEYS,
+    Candidate,
+    check_hold_node,
+    refuse_clock_ahead,
+    words,
     MINIMUM_MONTHS,
     REGISTER_PATH,
     SUMMARY_DIR,
@@ -34,7 +40,8 @@ from svc.retention import (
     replay_hold,
     sha256,
 )
-from svc.store import HOLDS, PATROLS, Record, Store, ordered_node, put_fields
+from svc.schema import Problem, line_of
+from svc.store import CASES, HOLDS, PATROLS, Record, Store, ordered_node, put_fields
 from svc.timeutil import stamp
 
 
@@ -198,13 +205,6 @@ def summary_path(store: Store, month: str) -> Path:
     return store.root / SUMMARY_DIR / f"patrol-{month}.yaml"
 
 
-def summarized_months(store: Store) -> frozenset[str]:
-    folder = store.root / SUMMARY_DIR
-    if not folder.is_dir():
-        return frozenset()
-    return frozenset(p.stem.removeprefix("patrol-") for p in folder.glob("patrol-*.yaml"))
-
-
 def month_patrols(store: Store, month: str) -> list[Patrol]:
     tz = store.config.tz
     return [r.view for r in store.iter_records(PATROLS) if month_of(r.view.patrolled_at, tz) == month]
@@ -327,22 +327,177 @@ def retention_months(store: Store) -> int:
 
 
 def facts(store: Store) -> Facts:
+    """Holds, open links and summaries, failing closed: a hold, case or summary that cannot
+    be read keeps what it might protect, and names the file (path:line)."""
+    lang = store.config.lang
     holds: dict[str, list[str]] = {}
-    for record in store.iter_records(HOLDS, []):
+    doubts: dict[str, list[str]] = {}
+    doubt_all: list[str] = []
+    unreadable: list[Problem] = []
+    for record in store.iter_records(HOLDS, unreadable):
         if record.view.active:
             for target in record.view.records:
                 holds.setdefault(target, []).append(f"{record.view.id} ({record.view.fields['reason']})")
+    # no hold file says which records it may hold once it cannot be read: it keeps them all
+    doubt_all += [words(lang, "unreadable-hold", where=_where(p), why=p.message) for p in _first_per_file(unreadable)]
+    for rel, text in _committed_versions(store, HOLDS.folder).items():
+        fields = _readable(text, check_hold_node)
+        if fields is not None and fields.get("status") == "active":
+            for target in fields.get("records") or []:
+                holds.setdefault(str(target), []).append(
+                    words(lang, "committed-hold", hold=f"{fields.get('id')} ({fields.get('reason')})"))
     open_links: dict[str, list[str]] = {}
-    for record in store.iter_cases([]):
+    unreadable = []
+    for record in store.iter_cases(unreadable):
         if record.case.status == "open":
             for target in record.case.get("links") or []:
                 open_links.setdefault(target, []).append(record.case.id)
-    return Facts(summarized_months(store), holds, open_links)
+    for problem in _first_per_file(unreadable):
+        reason = words(lang, "unreadable-case", where=_where(problem), why=problem.message)
+        named = _patrol_ids_in(Path(problem.path))
+        if named is None:
+            doubt_all.append(reason)
+        for target in named or ():
+            doubts.setdefault(target, []).append(reason)
+    from svc.model import check_case_node
+
+    for rel, text in _committed_versions(store, CASES.folder).items():
+        fields = _readable(text, check_case_node)
+        if fields is not None and fields.get("status") == "open":
+            for target in fields.get("links") or []:
+                open_links.setdefault(str(target), []).append(f"{fields.get('id')} (HEAD)")
+    summarized, month_doubts = _summaries(store)
+    return Facts(summarized, holds, open_links, doubts, tuple(doubt_all), month_doubts, store.git is not None, lang)
+
+
+def _where(problem: Problem) -> str:
+    return f"{problem.path}:{problem.line}" if problem.line else problem.path
+
+
+def _first_per_file(problems: list[Problem]) -> list[Problem]:
+    return list({p.path: p for p in reversed(problems)}.values())[::-1]
+
+
+_PATROL_ID = re.compile(rb"X\d{4}-[A-Z]{1,2}\d{3,}")
+
+
+def _patrol_ids_in(path: Path) -> set[str] | None:
+    """The patrol IDs an unreadable file mentions (None: not even its bytes can be read)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return {m.decode() for m in _PATROL_ID.findall(data)}
+
+
+def _readable(text: str | None, check: Any) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        node = yamlio.loads_fast(text, "-")
+    except Exception:  # a committed version that does not read protects nothing more than the work tree
+        return None
+    if not isinstance(node, dict) or check(node, "-"):
+        return None
+    return node
+
+
+def _committed_versions(store: Store, folder: str) -> dict[str, str | None]:
+    """HEAD's text of every file under `folder` changed or deleted in the work tree and not
+    committed: a hand edit that drops a hold or a link must not count until it is committed."""
+    if store.git is None:
+        return {}
+    changed = [rel for rel, state in _uncommitted(store, folder).items() if state != "??"]
+    if not changed:
+        return {}
+    return dict(zip(changed, store.git.blobs([f"HEAD:{rel}" for rel in changed])))
+
+
+def _uncommitted(store: Store, folder: str) -> dict[str, str]:
+    """Files under `folder` that differ from HEAD (staged or not), with git's two-letter state."""
+    assert store.git is not None
+    done = store.git.run("status", "--porcelain=v1", "-z", "--no-renames", "--untracked-files=all", "--", folder,
+                         check=False)
+    out: dict[str, str] = {}
+    for entry in done.stdout.split("\0"):
+        if len(entry) > 3:
+            out[entry[3:]] = entry[:2]
+    return out
+
+
+def _first_seen(store: Store, folder: str) -> dict[str, dt.datetime]:
+    """When git first saw each file under `folder`: the committer date of the latest commit that
+    added it (a file deleted and added again starts again), all in one `git log`."""
+    assert store.git is not None
+    done = store.git.run("log", "--no-renames", "--diff-filter=A", "--format=@%cI", "--name-only", "--", folder,
+                         check=False)
+    seen: dict[str, dt.datetime] = {}
+    when: dt.datetime | None = None
+    for line in done.stdout.splitlines():
+        if line.startswith("@"):
+            when = dt.datetime.fromisoformat(line[1:])
+        elif line and when is not None:
+            seen.setdefault(line, when)  # newest first: the latest add
+    return seen
+
+
+def _summaries(store: Store) -> tuple[frozenset[str], dict[str, list[str]]]:
+    """Months with a readable summary of that month; a summary that cannot be read keeps its month."""
+    folder = store.root / SUMMARY_DIR
+    if not folder.is_dir():
+        return frozenset(), {}
+    months: set[str] = set()
+    doubts: dict[str, list[str]] = {}
+    for path in sorted(folder.glob("patrol-*.yaml")):
+        month = path.stem.removeprefix("patrol-")
+        try:
+            node = yamlio.load_file(path, store.shown(path))
+            if not isinstance(node, dict) or str(node.get("month")) != month:
+                raise RecordError(store.shown(path), line_of(node, "month") if isinstance(node, dict) else None,
+                                  f"not the summary of {month}")
+        except RecordError as exc:
+            where = f"{exc.path}:{exc.line}" if exc.line else exc.path
+            doubts.setdefault(month, []).append(words(store.config.lang, "unreadable-summary", where=where,
+                                                      why=exc.message, month=month))
+            continue
+        months.add(month)
+    return frozenset(months), doubts
+
+
+def candidates(store: Store) -> list[Candidate]:
+    """Every patrol record file, with what the plan must doubt about it: a file that cannot be
+    read, whose `id:` is not its file name, that differs from HEAD or that git never saw."""
+    lang = store.config.lang
+    seen = _first_seen(store, PATROLS.folder) if store.git is not None else {}
+    dirty = _uncommitted(store, PATROLS.folder) if store.git is not None else {}
+    out = []
+    for path in store.paths(PATROLS):
+        rel, shown = store.rel(path), store.shown(path)
+        doubts: list[str] = []
+        stated = None
+        try:
+            text: str | None = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = None
+        record, problems = store.parse(path, PATROLS, text, fast=True)
+        if record is None:
+            doubts.append(words(lang, "unreadable-record", where=_where(problems[0]), why=problems[0].message))
+        else:
+            stated = record.view.patrolled_at
+            if record.view.id != path.stem:
+                doubts.append(words(lang, "id-mismatch", where=shown, record_id=record.view.id, name=path.name))
+        if store.git is not None:
+            if rel in dirty and dirty[rel] != "??":
+                doubts.append(words(lang, "uncommitted", where=shown))
+            elif rel not in seen:
+                doubts.append(words(lang, "never-committed", where=shown))
+        out.append(Candidate(path.stem, shown, stated, seen.get(rel), sha256(text) if text is not None else "",
+                             tuple(doubts)))
+    return out
 
 
 def retention_plan(store: Store, now: dt.datetime) -> Plan:
-    patrols = [(r.view.id, r.view.patrolled_at) for r in store.iter_records(PATROLS, [])]
-    return plan(patrols, facts(store), retention_months(store), now, store.config.tz)
+    return plan(candidates(store), facts(store), retention_months(store), now, store.config.tz)
 
 
 def register_text(store: Store, entries: list[dict[str, Any]]) -> str:
@@ -367,23 +522,65 @@ def register_entries(store: Store) -> list[dict[str, Any]]:
     return plain(node.get("entries") or [])
 
 
-def apply_disposal(ctx: Context, approved_by: str) -> list[dict[str, Any]]:
-    """Re-check the plan now and dispose of exactly the disposable records, in one commit."""
+def read_plan(path: Path, lang: str) -> dict[str, str]:
+    """The records a saved plan (`svc retention plan --format json`) lists as disposable,
+    with the sha256 of the content the approver saw."""
+    try:
+        node = json.loads(path.read_text(encoding="utf-8"))
+        listed = {str(item["id"]): str(item["sha256"]) for item in node["disposable"]}
+    except OSError as exc:
+        raise RefusedError(words(lang, "plan-unreadable", where=str(path), why=exc.strerror or str(exc))) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        why = f"line {exc.lineno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else f"no {exc}"
+        raise RefusedError(words(lang, "plan-unreadable", where=str(path), why=why)) from None
+    return listed
+
+
+def apply_disposal(ctx: Context, approved_by: str, machine_now: dt.datetime,
+                   approved_plan: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Re-check the plan now and dispose of exactly the disposable records, in one commit.
+
+    Refused when the clock runs ahead of the machine's. With `approved_plan` (record ->
+    sha256, from a saved plan), only those records go, and only if every one of them is
+    still disposable with the very content listed; otherwise nothing goes. Returns the
+    register entries written and how many disposable records were left out of the plan."""
     store = ctx.store
+    lang = store.config.lang
+    refuse_clock_ahead(ctx.now, machine_now, lang)
     store.config.check_user(approved_by)
     approver = store.config.user(approved_by)
     if store.config.users and approver is not None and approver.role not in ("cs-director", "center-director", "admin", "supervisor"):
         raise RefusedError(f"{approved_by} ({approver.role}) cannot approve a disposal; a director, supervisor or admin must")
     with store.locked():
         current = retention_plan(store, ctx.now)
-        if not current.disposable:
-            return []
+        doubted = [item for item in current.blocked if item.doubts]
+        if doubted:  # something that might protect a record cannot be read: keep, refuse, explain
+            raise RefusedError(words(lang, "apply-doubt", first=doubted[0].doubts[0], count=len(doubted)))
+        chosen = current.disposable
+        left = 0
+        if approved_plan is not None:
+            now_disposable = {item.id: item for item in current.disposable}
+            blocked = {item.id: item for item in current.blocked}
+            for record_id, digest in approved_plan.items():
+                if record_id not in now_disposable:
+                    reason = "; ".join(blocked[record_id].reasons) if record_id in blocked else "not in the store"
+                    raise RefusedError(words(lang, "plan-blocked", record_id=record_id, reason=reason))
+                if now_disposable[record_id].sha256 != digest:
+                    raise RefusedError(words(lang, "plan-changed", record_id=record_id))
+            chosen = [item for item in current.disposable if item.id in approved_plan]
+            left = len(current.disposable) - len(chosen)
+        if not chosen:
+            return [], left
         months = retention_months(store)
         changes: dict[Path, str | None] = {}
         entries = []
-        for item in current.disposable:
+        for item in chosen:
             path = store.path_of(item.id, PATROLS)
             text = path.read_text(encoding="utf-8")
+            # the file removed is the file the plan listed: same name, same id, same content
+            record, _ = store.parse(path, PATROLS, text, fast=True)
+            if record is None or record.view.id != path.stem or sha256(text) != item.sha256:
+                raise RefusedError(words(lang, "plan-changed", record_id=item.id))
             start = cut_off(item.period)
             entries.append({
                 "record": item.id,
@@ -393,7 +590,7 @@ def apply_disposal(ctx: Context, approved_by: str) -> list[dict[str, Any]]:
                 "cut_off": start.isoformat(),
                 "disposable_on": disposable_on(item.period, months).isoformat(),
                 "kept_days": (ctx.now.astimezone(store.config.tz).date() - start).days,
-                "sha256": sha256(text),
+                "sha256": item.sha256,
                 "approved_by": approved_by,
                 "disposed_by": ctx.actor.id,
                 "disposed_at": stamp(ctx.now),
@@ -404,5 +601,4 @@ def apply_disposal(ctx: Context, approved_by: str) -> list[dict[str, Any]]:
         store.write(changes, message(f"retention: dispose of {len(ids)} patrol record{'s' if len(ids) != 1 else ''}"
                                      f" (approved by {approved_by})", ctx.actor, stamp(ctx.now), "dispose", ids),
                     ctx.actor, stamp(ctx.now))
-    return entries
-
+    return entries, left

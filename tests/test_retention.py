@@ -17,12 +17,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from svc.projects import add_months
-from svc.retention import Facts, cut_off, disposable_on, month_of, plan
+from svc.retention import Candidate, Facts, cut_off, disposable_on, month_of, plan
 from tests.conftest import Svc, run_svc
+from tests.retention_util import Recorded, recorded  # noqa: F401 (a fixture)
 
 OFFICE = ZoneInfo("Asia/Shanghai")
 FEB29 = "2024-02-29T10:00:00+08:00"
 MARCH = "2024-03-01T09:00:00+08:00"  # when February 2024 may be cut off
+
+
+@pytest.fixture
+def svc(recorded: Recorded) -> Svc:
+    return recorded
 
 
 def patrol(svc: Svc, now: str, area: str = "3号楼", *args: str) -> str:
@@ -105,7 +111,7 @@ def test_last_evening_and_first_morning_of_a_month_on_a_utc_machine(svc: Svc, ut
     env = {"SVC_USER": "wangfang", "TZ": "UTC"}
 
     def real(now: str, *args: str) -> str:
-        done = run_svc("--store", str(svc.root), *args, env={**env, "SVC_NOW": now})
+        done = run_svc("--store", str(svc.root), *args, env={**env, "SVC_NOW": now, "GIT_COMMITTER_DATE": now})
         assert done.returncode == 0, done.stderr
         return done.stdout
 
@@ -122,7 +128,9 @@ def test_last_evening_and_first_morning_of_a_month_on_a_utc_machine(svc: Svc, ut
 
     # 2026-03-01 00:00 in Beijing is still 28 February in UTC
     out = json.loads(real("2026-02-28T16:00:00Z", "retention", "plan", "--format", "json"))
-    assert where(out, evening) == ("disposable", {"id": evening, "period": "2024-02", "disposable_on": "2026-03-01"})
+    digest = hashlib.sha256(record_path(svc, evening).read_bytes()).hexdigest()
+    assert where(out, evening) == ("disposable", {"id": evening, "period": "2024-02", "disposable_on": "2026-03-01",
+                                                  "sha256": digest})
     state, item = where(out, morning)
     assert state == "blocked" and item["period"] == "2024-03" and item["disposable_on"] == "2026-04-01"
     assert where(plan_at(svc, "2026-03-31T23:59:00+08:00"), morning)[0] == "blocked"
@@ -135,7 +143,7 @@ def test_a_month_without_a_summary_is_never_disposable(svc: Svc) -> None:
         reason = blocked_reason(svc, pid, now)
         assert "2024-01" in reason and "summary" in reason
         assert "retention" not in reason  # the two years are over: the summary is the only reason
-    svc.ok("retention", "apply", "--approved-by", "zhaomin", now="2030-01-01")
+    svc.ok("retention", "apply", "--approved-by", "zhaomin", now="2026-11-30")
     assert record_path(svc, pid).is_file()
     summarize(svc, "2024-01", "2030-01-01T09:00:00+08:00")  # cut off late: the clock still runs from 2024-02-01
     assert is_disposable(svc, pid, "2030-01-01T10:00:00+08:00")
@@ -386,9 +394,9 @@ def test_apply_disposes_once_into_the_register(svc: Svc) -> None:
     assert commits(svc) == before + 1
     assert (svc.root / "registers/disposal.yaml").read_bytes() == register
     # the register itself is never in a plan
-    out = plan_at(svc, "2030-01-01")
+    out = plan_at(svc, "2026-04-01")
     assert [i["id"] for i in out["disposable"]] == [young] and out["blocked"] == []
-    svc.ok("retention", "apply", "--approved-by", "admin", now="2030-01-01")
+    svc.ok("retention", "apply", "--approved-by", "admin", now="2026-04-01")
     assert len(json.loads(svc.ok("retention", "register", "--format", "json").stdout)) == 3
     # the register only grows: the earlier entries are written back exactly as they were
     diff = svc.git("diff", "HEAD~1", "HEAD", "--", "registers/disposal.yaml").splitlines()
@@ -511,12 +519,17 @@ def test_disposable_on_is_a_first_of_month_at_least_the_retention_after_the_mont
     assert due.day == 1
     assert due >= add_months(start, months)
     assert due == add_months(start, months + 1)  # the clock starts at the month's cut-off
-    facts = Facts(summarized=frozenset({month}), holds={}, open_links={})
-    record = [("X0000-A001", when)]
-    eve = dt.datetime.combine(due - dt.timedelta(days=1), dt.time(23, 59), tzinfo=OFFICE)
-    dawn = dt.datetime.combine(due, dt.time(0, 0), tzinfo=OFFICE)
-    before = plan(record, facts, months, eve.astimezone(shown_in), OFFICE)
-    after = plan(record, facts, months, dawn.astimezone(shown_in), OFFICE)
+    # stored with another offset (the zone in force when it was recorded), the later month and
+    # the later midnight of the two readings hold: a change of zone never shortens the period
+    latest = max(month, when.strftime("%Y-%m"))
+    kept_until = disposable_on(latest, months)
+    assert kept_until >= due
+    first = max(dt.datetime.combine(kept_until, dt.time(0, 0), tzinfo=zone) for zone in (OFFICE, when.tzinfo))
+    assert first >= dt.datetime.combine(due, dt.time(0, 0), tzinfo=OFFICE)
+    facts = Facts(summarized=frozenset({month, when.strftime("%Y-%m")}), holds={}, open_links={})
+    record = [Candidate("X0000-A001", "x", when, None, "0" * 64)]
+    before = plan(record, facts, months, (first - dt.timedelta(seconds=1)).astimezone(shown_in), OFFICE)
+    after = plan(record, facts, months, first.astimezone(shown_in), OFFICE)
     assert [i.id for i in before.blocked] == ["X0000-A001"] and before.disposable == []
     assert [i.id for i in after.disposable] == ["X0000-A001"] and after.blocked == []
-    assert after.disposable[0].disposable_on == due
+    assert after.disposable[0].disposable_on == kept_until

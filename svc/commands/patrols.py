@@ -13,7 +13,7 @@ from svc.errors import RefusedError
 from svc.labels import label
 from svc.options import at_option, format_option
 from svc.patrols import CATEGORIES, ROUTES
-from svc.retention import REGISTER_PATH
+from svc.retention import REGISTER_PATH, words
 from svc.store import HOLDS, PATROLS
 from svc.timeutil import parse_date
 
@@ -359,19 +359,29 @@ def retention_plan(env: Env, fmt: str) -> None:
 @retention_group.command("apply")
 @click.option("--approved-by", "approved_by", required=True, metavar="USER",
               help="Who approved the disposal (a director, supervisor or admin).")
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Dispose of only the records this saved plan (retention plan --format json) lists, "
+                   "and only if each still has the content (sha256) listed; otherwise nothing.")
 @pass_env
-def retention_apply(env: Env, approved_by: str) -> None:
+def retention_apply(env: Env, approved_by: str, plan_file: Path | None) -> None:
     """Dispose of exactly what is disposable now, in one commit, into the register (销毁清册).
 
-    Re-checks the plan at this moment; running it again disposes of nothing more.
+    Re-checks the plan at this moment; running it again disposes of nothing more. Refused
+    when SVC_NOW is ahead of this machine's clock.
 
     \b
     Example:
       svc retention apply --approved-by zhaomin
+      svc retention plan --format json > plan.json   # approved, then:
+      svc retention apply --approved-by zhaomin --plan plan.json
     """
-    entries = keeping.apply_disposal(env.context(), approved_by)
+    store = env.store()
+    approved = keeping.read_plan(plan_file, store.config.lang) if plan_file is not None else None
+    entries, left = keeping.apply_disposal(env.context(), approved_by, env.machine_now(), approved)
     for entry in entries:
         click.echo(f"disposed {entry['record']}  {entry['period']}  sha256 {entry['sha256'][:16]}…")
+    if left:
+        click.echo(f"svc: {words(store.config.lang, 'plan-left', count=left)}", err=True)
     click.echo(f"svc: {len(entries)} disposed of" + (f"; see {REGISTER_PATH}" if entries else ""), err=True)
 
 
