@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from svc import __version__
+from svc import __version__, boot
 from svc.env import Env
 from svc.errors import SvcError
 
@@ -21,6 +21,18 @@ class SvcGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return _load(cmd_name)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:  # the root group sees every word of the command line
+            from svc import argcheck
+
+            found = argcheck.first_bad(args, os.environ)
+            if found is not None:
+                explicit = boot._command(args)[1] or os.environ.get("SVC_STORE") or None
+                lang = argcheck.store_lang(explicit, os.getcwd())
+                click.echo(f"svc: {argcheck.message(found, lang)}", err=True)
+                ctx.exit(2)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
