@@ -38,7 +38,8 @@ class SvcGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SvcError as exc:
-            click.echo(f"svc: {exc}", err=True)
+            store = getattr(ctx.obj, "_store", None)
+            click.echo(f"svc: {exc.said(store.config.lang if store is not None else None)}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:  # `svc list | head`: the reader has all it wanted
             devnull = os.open(os.devnull, os.O_WRONLY)

@@ -9,25 +9,18 @@ import click
 
 from svc import keeping, render
 from svc.env import Env
-from svc.errors import RefusedError
 from svc.labels import label
 from svc.options import at_option, format_option
 from svc.patrols import CATEGORIES, ROUTES
 from svc.retention import REGISTER_PATH
 from svc.store import HOLDS, PATROLS
-from svc.timeutil import parse_date
+from svc.timeutil import parse_date, parse_month
 
 pass_env = click.make_pass_decorator(Env)
 
 
 def _month(text: str) -> str:
-    try:
-        parse_date(f"{text}-01", "--month")
-    except Exception:
-        raise RefusedError(f"--month {text!r} is not a month; use YYYY-MM such as 2026-10") from None
-    if len(text) != 7:
-        raise RefusedError(f"--month {text!r} is not a month; use YYYY-MM such as 2026-10")
-    return text
+    return parse_month(text, "--month")
 
 
 @click.group("patrol")
@@ -160,11 +153,12 @@ def patrol_list(env: Env, month: str | None, fmt: str) -> None:
     """
     store = env.store()
     tz = store.config.tz
+    month = _month(month) if month else None
     rows = []
     for record in store.iter_records(PATROLS):
         patrol = record.view
         when = patrol.patrolled_at.astimezone(tz)
-        if month and when.strftime("%Y-%m") != _month(month):
+        if month and when.strftime("%Y-%m") != month:
             continue
         open_count = sum(1 for f in patrol.findings if f["status"] in ("open", "fixed"))
         rows.append({"id": patrol.id, "area": patrol.fields["area"], "patrolled_at": patrol.fields["patrolled_at"],
