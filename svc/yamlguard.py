@@ -149,11 +149,11 @@ def refuse_surrogates(node: Any, path: str) -> None:
     leaves); no printer, JSON writer or git can carry it. RecordError at its line."""
     from svc.schema import line_of
 
-    def walk(value: Any, parent: Any, key: Any) -> None:
+    def walk(value: Any, parent: Any, key: Any, where: str) -> None:
         if isinstance(value, str):
             if _SURROGATE.search(value):
                 line = line_of(parent, key) if parent is not None else None
-                raise RecordError(path, line, f"{_where(parent, key)} is not valid text (a lone surrogate, left by a "
+                raise RecordError(path, line, f"{where or 'the file'} is not valid text (a lone surrogate, left by a "
                                               "terminal that is not UTF-8); retype it / 不是有效文字（非 UTF-8 终端"
                                               "留下的代理字符），请重新输入")
         elif isinstance(value, dict):
@@ -161,18 +161,12 @@ def refuse_surrogates(node: Any, path: str) -> None:
                 if isinstance(sub_key, str) and _SURROGATE.search(sub_key):
                     raise RecordError(path, line_of(value, sub_key), "a key is not valid text (a lone surrogate); "
                                                                      "retype it / 键不是有效文字，请重新输入")
-                walk(sub, value, sub_key)
+                walk(sub, value, sub_key, f"{where}.{sub_key}" if where else str(sub_key))
         elif isinstance(value, list):
             for i, sub in enumerate(value):
-                walk(sub, value, i)
+                walk(sub, value, i, f"{where}[{i + 1}]")
 
-    walk(node, None, None)
-
-
-def _where(parent: Any, key: Any) -> str:
-    if isinstance(key, str):
-        return key
-    return f"item {key + 1}" if isinstance(key, int) else "the value"
+    walk(node, None, None, "")
 
 
 def may_hold_surrogates(text: str) -> bool:

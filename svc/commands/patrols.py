@@ -221,9 +221,9 @@ def patrol_summary(env: Env, month: str, fmt: str, print_as: str | None, out_dir
         figures = keeping.read_summary(store, month)
         _print_summary(env, figures, print_as, out_dir)
         return
-    path, figures = keeping.write_summary(env.context(), _month(month))
-    if print_as:
-        _print_summary(env, keeping.read_summary(store, month), print_as, out_dir)
+    # printed before it is written: a print that fails leaves the month open for a retry
+    printer = (lambda summary: _print_summary(env, summary, print_as, out_dir)) if print_as else None
+    path, figures = keeping.write_summary(env.context(), _month(month), printer)
     if fmt == "json":
         click.echo(render.to_json(figures))
     else:
@@ -240,12 +240,14 @@ def _print_summary(env: Env, figures: dict[str, Any], print_as: str, out_dir: Pa
         **figures,
         "made_by": render.person(store.config, figures.get("made_by")),
         "made_at": render.minute(figures.get("made_at")),
-        "by_category": [{"name": label(lang, f"cat:{k}"), "count": v} for k, v in figures["by_category"].items()],
-        "by_area": [{"name": k, **v} for k, v in figures["by_area"].items()],
+        # a month without patrols is stored without these (empty values are not written)
+        "by_category": [{"name": label(lang, f"cat:{k}"), "count": v}
+                        for k, v in (figures.get("by_category") or {}).items()],
+        "by_area": [{"name": k, **v} for k, v in (figures.get("by_area") or {}).items()],
         "open_findings": [{**f, "category": label(lang, f"cat:{f['category']}"),
                            "status": label(lang, f"finding:{f['status']}"), "due": render.minute(f.get("due"))}
-                          for f in figures["open_findings"]],
-        "records_count": len(figures["records"]),
+                          for f in figures.get("open_findings") or ()],
+        "records_count": len(figures.get("records") or ()),
     }}
     for path in print_record(store.config, store.root, "patrol-summary", values, formats(print_as), out_dir,
                              f"patrol-summary-{figures['month']}", env.now()):

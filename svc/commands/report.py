@@ -117,7 +117,10 @@ def monthly_cmd(env: Env, month: str, branch: str | None, fmt: str, out_dir: Pat
     if now < p.end:
         raise RefusedError(f"{month} has not ended yet (office time); its report can be made from "
                            f"{p.end.strftime('%Y-%m-%d %H:%M')}")
-    data = report.monthly(store, month, branch)
+    # a report to read on screen shows what the readable records give and names the rest
+    # (exit 3); a printed one, which is filed, needs them all
+    unreadable: list[Any] | None = None if fmt in ("pdf", "docx", "both") else []
+    data = report.monthly(store, month, branch, unreadable)
     lang = config.lang
     if fmt == "json":
         click.echo(render.to_json(data))
@@ -132,6 +135,10 @@ def monthly_cmd(env: Env, month: str, branch: str | None, fmt: str, out_dir: Pat
         for path in print_record(config, store.root, "monthly-report", {"report": print_values(data, lang)},
                                  formats(fmt), out_dir, stem, now):
             click.echo(path)
+    for problem in unreadable or ():
+        click.echo(f"svc: {problem}", err=True)
+    if unreadable:
+        raise click.exceptions.Exit(3)
 
 
 # --- csv ---------------------------------------------------------------------------------------
