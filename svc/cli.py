@@ -38,8 +38,7 @@ class SvcGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SvcError as exc:
-            store = getattr(ctx.obj, "_store", None)
-            click.echo(f"svc: {exc.said(store.config.lang if store is not None else None)}", err=True)
+            click.echo(f"svc: {exc.said(_lang(ctx) if exc.zh else None)}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:  # `svc list | head`: the reader has all it wanted
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -61,6 +60,18 @@ class SvcGroup(click.Group):
                 raise
             click.echo(f"svc: internal error: {type(exc).__name__}: {exc} (run with SVC_DEBUG=1 for details)", err=True)
             ctx.exit(1)
+
+
+def _lang(ctx: click.Context) -> str | None:
+    """The store's language for a message: from its config when it was read, else
+    read for the purpose (an option can fail before the command opens the store)."""
+    env = ctx.obj
+    store = getattr(env, "_store", None)
+    if store is not None:
+        return store.config.lang
+    from svc import argcheck
+
+    return argcheck.store_lang(getattr(env, "store_path", None), os.getcwd())
 
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
