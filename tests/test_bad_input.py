@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from svc import yamlfast, yamlrt
+from svc import yamlfast, yamlguard, yamlrt
 from svc.errors import RecordError
 from tests.conftest import Svc
 
@@ -294,3 +296,21 @@ def test_a_failed_print_leaves_the_month_open(svc: Svc, tmp_path: Path) -> None:
     assert failed.exit_code == 1 and commits(svc) == before
     assert not (svc.root / "summaries" / "patrol-2026-10.yaml").exists()
     svc.ok("patrol", "summary", "--month", "2026-10", "--print", "pdf", "--out", str(tmp_path / "out"), now=after)
+
+
+# --- the guard's shortcut is sound -----------------------------------------------------------------
+
+_PIECES = st.sampled_from(["- ", "? ", ": ", "  ", " ", "\n", "a", "b:", "[", "]", "{", "}", ", ", "'x'", "|\n"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_PIECES, max_size=160).map("".join))
+def test_a_file_the_string_searches_clear_is_never_too_deep(text: str) -> None:
+    """`may_be_irregular` False must mean the event scan would find nothing."""
+    if yamlguard.may_be_irregular(text):
+        return
+    events = yamlguard._libyaml_events(text)
+    try:
+        yamlguard._walk(events, "f.yaml")
+    except (yamlguard._Malformed, yamlguard._TooDeep):
+        pass  # not YAML: the reader words it
