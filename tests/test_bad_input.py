@@ -314,3 +314,17 @@ def test_a_file_the_string_searches_clear_is_never_too_deep(text: str) -> None:
         yamlguard._walk(events, "f.yaml")
     except (yamlguard._Malformed, yamlguard._TooDeep):
         pass  # not YAML: the reader words it
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+08:00", "1900-01-01T00:00:00+08:05", "2100-01-01T00:00:00+08:00"])
+def test_a_hand_edited_time_out_of_range_is_reported_not_crashed_on(svc: Svc, stamp: str) -> None:
+    good = svc.open("complaint", "--customer", "李四")
+    bad = svc.open("complaint", "--customer", "张三")
+    path = svc.root / "cases" / "2026" / "11" / f"{bad}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("opened_at: '2026-11-05T09:30:00+08:00'",
+                                                             f"opened_at: '{stamp}'"), encoding="utf-8")
+    for args in (("list", "--format", "ids"), ("due",), ("check",)):
+        result = svc(*args)
+        assert result.exit_code == 3 and "internal error" not in result.stderr, (args, result.stderr)
+        assert f"{bad}.yaml:6: opened_at must be a time" in result.stdout + result.stderr
+    assert svc("list", "--format", "ids").stdout.split() == [good]
