@@ -37,6 +37,7 @@ from svc.store import (
     RecordKind,
     Store,
     kind_of,
+    read_text,
 )
 
 _CASE_FILE = re.compile(r"^\d{4}/\d{2}/[^/]+\.yaml$")
@@ -110,7 +111,7 @@ def _check_case_files(store: Store, rels: list[str]) -> tuple[list[Problem], lis
     for rel in rels:
         path = store.root / rel
         try:
-            text: str | None = path.read_text(encoding="utf-8")
+            text: str | None = read_text(path)
         except (OSError, UnicodeDecodeError):
             text = None  # parse words the error
         record, found = store.parse(path, CASES, text, fast=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from svc import __version__
+from svc import __version__, boot
 from svc.env import Env
 from svc.errors import SvcError
 
@@ -22,11 +22,23 @@ class SvcGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return _load(cmd_name)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:  # the root group sees every word of the command line
+            from svc import argcheck
+
+            found = argcheck.first_bad(args, os.environ)
+            if found is not None:
+                explicit = boot._command(args)[1] or os.environ.get("SVC_STORE") or None
+                lang = argcheck.store_lang(explicit, os.getcwd())
+                click.echo(f"svc: {argcheck.message(found, lang)}", err=True)
+                ctx.exit(2)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except SvcError as exc:
-            click.echo(f"svc: {exc}", err=True)
+            click.echo(f"svc: {exc.said(_lang(ctx) if exc.zh else None)}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:  # `svc list | head`: the reader has all it wanted
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -48,6 +60,18 @@ class SvcGroup(click.Group):
                 raise
             click.echo(f"svc: internal error: {type(exc).__name__}: {exc} (run with SVC_DEBUG=1 for details)", err=True)
             ctx.exit(1)
+
+
+def _lang(ctx: click.Context) -> str | None:
+    """The store's language for a message: from its config when it was read, else
+    read for the purpose (an option can fail before the command opens the store)."""
+    env = ctx.obj
+    store = getattr(env, "_store", None)
+    if store is not None:
+        return store.config.lang
+    from svc import argcheck
+
+    return argcheck.store_lang(getattr(env, "store_path", None), os.getcwd())
 
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from svc import boot
 from svc import schema as s
 from svc.calendar import CALENDAR_SPEC, CalendarSettings, WorkCalendar, calendar_settings, check_calendar, load_calendar
-from svc.errors import RecordError, RefusedError, SvcError
+from svc.errors import RecordError, RefusedError, SvcError, in_chinese
 from svc.letters.settings import LETTERS_SPEC, LetterSettings, check_letters, letter_settings
 from svc.model import ROLES
 from svc.timeutil import zone
@@ -156,6 +156,10 @@ def load_config(root: Path) -> Config:
     from svc import filecache
 
     path = root / CONFIG_NAME
+    if os.path.islink(path):  # the office's rules would live outside the store, unseen by its history
+        raise in_chinese(RecordError(str(path), None, "is a symbolic link; svc reads no links in the store: "
+                                                      "put the file itself there"),
+                         f"{path}: 是符号链接；svc 不读取仓库中的链接，请放入文件本身")
     local = os.path.join(root, LOCAL_DIR)
     cache = os.path.join(local, _CONFIG_CACHE)
     stamp = filecache.stamp_of(str(path))

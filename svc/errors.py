@@ -3,11 +3,26 @@ into a message on stderr and an exit code (see CONTRACT.md, "Exit codes")."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+E = TypeVar("E", bound="SvcError")
+
 
 class SvcError(Exception):
-    """An error or refusal explained to the user; nothing was changed."""
+    """An error or refusal explained to the user; nothing was changed. `zh`, when set,
+    is the same message in Chinese: the CLI shows it to a store whose lang is zh."""
 
     exit_code = 1
+    zh: str | None = None
+
+    def said(self, lang: str | None) -> str:
+        return self.zh if lang == "zh" and self.zh else str(self)
+
+
+def in_chinese(error: E, zh: str) -> E:
+    """`error`, carrying its message in Chinese too."""
+    error.zh = zh
+    return error
 
 
 class RefusedError(SvcError):

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 from svc import agenda, boot, filecache, indexscan
 from svc.indexscan import RACY_NS, VERSION
 from svc.model import Holder, holder_of
+from svc.schema import Problem
 from svc.store import CASES, LOCAL_DIR, Store
 
 Progress = Callable[[int, int], None]
@@ -420,6 +421,15 @@ class CaseIndex:
         rels = [rel for rel in self.unreadable_rels if rel not in self.overlay]
         rels += [rel for rel, entry in self.overlay.items() if entry is not None and entry[4] is None]
         return [self.store.root / rel for rel in sorted(rels)]
+
+    def unreadable_problems(self) -> list[Problem]:
+        """Why each unreadable case file fails, `path:line: message` (its first problem;
+        they are few, and read again only to say why)."""
+        problems = []
+        for path in self.unreadable():
+            _, found = self.store.parse(path, CASES)
+            problems.append(found[0] if found else Problem(self.store.shown(path), None, "cannot be read"))
+        return problems
 
 
 _stat = indexscan.stat

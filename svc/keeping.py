@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from svc import deadlines, workflow, yamlio
 from svc.actions import Context, message, new_case
@@ -242,8 +242,11 @@ def summarize(store: Store, month: str) -> dict[str, Any]:
     }
 
 
-def write_summary(ctx: Context, month: str) -> tuple[Path, dict[str, Any]]:
-    """Cut the month off: refused before it has ended (office time) or twice."""
+def write_summary(ctx: Context, month: str,
+                  before_write: Callable[[dict[str, Any]], None] | None = None) -> tuple[Path, dict[str, Any]]:
+    """Cut the month off: refused before it has ended (office time) or twice.
+    `before_write` gets the summary as it will be stored, before anything is written
+    (its print: a print that fails leaves the month open, to be tried again)."""
     store = ctx.store
     start = cut_off(month)
     if ctx.now.astimezone(store.config.tz).date() < start:
@@ -254,6 +257,8 @@ def write_summary(ctx: Context, month: str) -> tuple[Path, dict[str, Any]]:
             raise RefusedError(f"{month} is already cut off: {store.shown(path)}")
         figures = summarize(store, month)
         node = {"summary": "patrol", **figures, "made_at": stamp(ctx.now), "made_by": ctx.actor.id}
+        if before_write is not None:
+            before_write(node)
         store.write({path: yamlio.dumps(ordered_node(node, tuple(node)))},
                     message(f"patrol summary {month}: {figures['patrols']} patrols, {figures['findings']} findings",
                             ctx.actor, stamp(ctx.now), "patrol-summary", figures["records"]),

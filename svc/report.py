@@ -498,10 +498,13 @@ def figures(month: str, tz: dt.tzinfo, office: dict[str, str], branches: dict[st
     }
 
 
-def monthly(store: Any, month: str, branch: str | None = None) -> dict[str, Any]:
-    """The report from a store's records. Refuses (SvcError) if any record cannot be
-    read: a report silently missing a record would be wrong."""
-    from svc.errors import SvcError
+def monthly(store: Any, month: str, branch: str | None = None,
+            unreadable: list[Any] | None = None) -> dict[str, Any]:
+    """The report from a store's records. A record that cannot be read is added to
+    `unreadable` (the caller names it and exits 3: the report is of the rest); without
+    that list it is refused (ProblemsFound): a report silently missing a record would be
+    wrong, and a printed one is kept."""
+    from svc.errors import ProblemsFound, in_chinese
     from svc.schema import Problem
     from svc.store import CASES, PATROLS, PROJECTS
 
@@ -509,9 +512,14 @@ def monthly(store: Any, month: str, branch: str | None = None) -> dict[str, Any]
     cases = [r.view.fields for r in store.iter_records(CASES, problems)]
     projects = [r.view.fields for r in store.iter_records(PROJECTS, problems)]
     patrols = [r.view.fields for r in store.iter_records(PATROLS, problems)]
-    if problems:
+    if problems and unreadable is None:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise SvcError(f"{problems[0]}{more}; the report needs every record readable: run svc check")
+        raise in_chinese(
+            ProblemsFound(f"{problems[0]}{more}; the report needs every record readable: run svc check"),
+            f"{problems[0]}{f'（另有 {len(problems) - 1} 个）' if len(problems) > 1 else ''}；"
+            "报告需要所有记录都可读：请运行 svc check")
+    if unreadable is not None:
+        unreadable.extend(problems)
     config = store.config
     return figures(month, config.tz, {"code": config.office, "name": config.name},
                    {code: b.name for code, b in config.branches.items()}, cases, projects, patrols, branch)

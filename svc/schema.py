@@ -139,7 +139,7 @@ def validate(node: Any, spec: Spec, path: str, where: str, parent: Any, key: Any
             else:
                 bad(f"{where} must be between {spec.low} and {spec.high}, not {value}")
     elif kind == "time":
-        ok = isinstance(node, str) and bool(_TIME.match(node))
+        ok = isinstance(node, str) and bool(_TIME.match(node)) and node.startswith("20")
         if ok:
             try:
                 dt.datetime.fromisoformat(node)
@@ -150,7 +150,7 @@ def validate(node: Any, spec: Spec, path: str, where: str, parent: Any, key: Any
     elif kind == "date":
         try:
             dt.date.fromisoformat(str(node))
-            if len(str(node)) != 10:
+            if len(str(node)) != 10 or not str(node).startswith("20"):
                 raise ValueError
         except ValueError:
             bad(f"{where} must be a date such as 2026-03-01, not {node!r}")
@@ -224,8 +224,8 @@ def _compile(spec: Spec) -> _Check:
         return lambda v: type(v) is str and v in choices
     if kind == "time":
         def is_time(v: Any) -> bool:
-            if type(v) is not str or not _TIME.match(v):
-                return False
+            if type(v) is not str or not v.startswith("20") or not _TIME.match(v):
+                return False  # years 2000-2099 only: what svc takes in (svc/timeutil.py)
             try:
                 dt.datetime.fromisoformat(v)
             except ValueError:
@@ -234,7 +234,7 @@ def _compile(spec: Spec) -> _Check:
         return is_time
     if kind == "date":
         def is_date(v: Any) -> bool:
-            if type(v) is not str or len(v) != 10:
+            if type(v) is not str or len(v) != 10 or not v.startswith("20"):
                 return False
             try:
                 dt.date.fromisoformat(v)

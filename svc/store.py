@@ -17,12 +17,12 @@ from contextlib import contextmanager
 from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 
 from svc import boot
 from svc.config import CONFIG_NAME, Config, load_config
-from svc.errors import LockedError, NotFoundError, RecordError, SvcError
+from svc.errors import LockedError, NotFoundError, RecordError, SvcError, in_chinese
 from svc.gitrepo import Git
 from svc.model import CASE_KEYS, Case, State, plain
 from svc.schema import Problem
@@ -126,6 +126,7 @@ class Store:
         self.config = config
         self.wait = wait
         self.git = Git(root) if Git.present(root) else None
+        self._folders_checked: set[Path] = set()  # folders of the store known not to be links
 
     @classmethod
     def open(cls, root: Path, wait: float = 5.0) -> "Store":
@@ -233,14 +234,41 @@ class Store:
 
     # --- reading -----------------------------------------------------------------------
 
+    def link_in(self, path: Path) -> Path | None:
+        """The symbolic link on the way from the store's folder to `path` (the file or
+        one of its folders), or None. A link could lead a read or a write outside the
+        store, or let two paths be one record: svc neither reads nor writes through one."""
+        if os.path.islink(path):
+            return path
+        folder = path.parent
+        checked = self._folders_checked
+        while folder != self.root and folder not in checked:
+            if os.path.islink(folder):
+                return folder
+            if folder.parent == folder or self.root not in folder.parents:
+                break  # not under the store
+            checked.add(folder)
+            folder = folder.parent
+        return None
+
+    def refuse_links(self, paths: Iterable[Path]) -> None:
+        """RecordError for the first of `paths` that is, or is in, a symbolic link."""
+        for path in paths:
+            link = self.link_in(path)
+            if link is not None:
+                raise in_chinese(RecordError(self.shown(link), None, _LINK), f"{self.shown(link)}: {_LINK_ZH}")
+
     def parse(self, path: Path, kind: RecordKind = CASES, text: str | None = None,
               fast: bool = False) -> tuple[Record | None, list[Problem]]:
         """Read and validate one record file. `fast` reads through libyaml; a file with
         problems is always read again round-trip so that each problem has its line."""
         shown = self.shown(path)
+        link = self.link_in(path)
+        if link is not None:
+            return None, [Problem(self.shown(link) if link != path else shown, None, _LINK)]
         try:
             if text is None:
-                text = path.read_text(encoding="utf-8")
+                text = read_text(path)
             from svc import yamlio  # here, not at import: listing from the index never parses
 
             raw = yamlio.loads_fast(text, shown) if fast else yamlio.loads(text, shown)
@@ -277,7 +305,7 @@ class Store:
         """Every readable record of `kind`; unreadable ones are added to `problems` (or raise)."""
         for path in self.paths(kind):
             try:
-                text = path.read_text(encoding="utf-8")
+                text = read_text(path)
             except (OSError, UnicodeDecodeError):
                 text = None  # parse words the error
             record, found = self.parse(path, kind, text, fast=True)
@@ -324,6 +352,7 @@ class Store:
 
         Call under `locked()`. If the commit fails, every file is put back as it was.
         """
+        self.refuse_links(changes)
         before: dict[Path, str | None] = {
             path: path.read_text(encoding="utf-8") if path.exists() else None for path in changes
         }
@@ -346,6 +375,18 @@ class Store:
         user = self.config.user(actor.id)
         email = user.email if user and user.email else f"{actor.id}@{self.config.office.lower()}.invalid"
         return (f"{actor.name} ({actor.id})" if actor.name != actor.id else actor.id, email)
+
+
+_LINK = "is a symbolic link; svc reads and writes no links in the store (one can point outside it): " \
+        "put the file itself there"
+_LINK_ZH = "是符号链接；svc 不读写仓库中的链接（链接可能指向仓库之外），请放入文件本身"
+
+
+def read_text(path: Path) -> str:
+    """A record's text; OSError (ELOOP) when the file is a symbolic link."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with open(fd, encoding="utf-8") as handle:
+        return handle.read()
 
 
 def _put_files(contents: dict[Path, str | None]) -> None:

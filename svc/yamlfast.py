@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from svc import yamlio
+from svc.yamlguard import may_be_irregular, refuse_irregular
 from svc.yamlio import _NULL
 
 # ruamel's pure-Python scanner costs ~8 ms for a case file; PyYAML's libyaml binding reads
@@ -97,6 +98,8 @@ def loads(text: str, path: str) -> Any:
     """Parse like `loads`, faster, as plain dicts and lists without line information."""
     if _FastLoader is None:
         return yamlio.loads(text, path)
+    if may_be_irregular(text):  # a few string searches; most files end here
+        refuse_irregular(text, path)
     try:
         node = _NodeReader(text).get_single_node()
         return None if node is None else _value(node)

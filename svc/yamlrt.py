@@ -18,6 +18,7 @@ from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from svc.errors import RecordError
+from svc.yamlguard import may_hold_surrogates, refuse_irregular, refuse_surrogates
 from svc.yamlio import _NULL
 
 
@@ -48,7 +49,10 @@ _AMBIGUOUS = re.compile(
 
 
 class _Representer(RoundTripRepresenter):
-    pass
+    def ignore_aliases(self, data: Any) -> bool:
+        # one list in two places (a hold's records, kept in its event too) is written out
+        # twice: svc reads no anchors or aliases (svc/yamlguard.py)
+        return True
 
 
 # Characters a literal block (or a single-quoted scalar) carries through unchanged: a
@@ -94,9 +98,11 @@ _WRITER = _writer()
 
 
 def loads(text: str, path: str) -> Any:
-    """Parse YAML text strictly; errors become RecordError(path, line, message)."""
+    """Parse YAML text strictly; errors become RecordError(path, line, message). Anchors,
+    aliases, tags, deep nesting and lone surrogates are errors (svc/yamlguard.py)."""
+    refuse_irregular(text, path)
     try:
-        return _READER.load(text)
+        node = _READER.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -106,6 +112,9 @@ def loads(text: str, path: str) -> Any:
         raise RecordError(path, line, problem.strip()) from None
     except YAMLError as exc:
         raise RecordError(path, None, f"malformed YAML: {exc}") from None
+    if may_hold_surrogates(text):
+        refuse_surrogates(node, path)
+    return node
 
 
 def dumps(data: Any) -> str:

@@ -624,7 +624,7 @@ def test_malformed_case_file_is_reported_as_path_and_line(svc: Svc) -> None:
     # the other cases stay usable; list shows them and names the broken file
     assert shown(svc, good)["id"] == good
     result = svc("list", "--format", "ids")
-    assert result.exit_code == 1 and result.stdout == f"{good}\n"
+    assert result.exit_code == 3 and result.stdout == f"{good}\n"
     assert f"{case_id}.yaml:" in result.stderr
     no_traceback(result)
 

@@ -61,7 +61,7 @@ def test_a_damaged_index_is_rebuilt_and_an_unreadable_case_reported(svc: Svc) ->
     bad = svc.root / "cases" / "2026" / "11" / "C2611-A099.yaml"
     bad.write_text("id: C2611-A099\nid: again\n", encoding="utf-8")
     result = svc("list", "--format", "json")
-    assert result.exit_code == 1 and "C2611-A099.yaml" in result.stderr and "svc check" in result.stderr
+    assert result.exit_code == 3 and "C2611-A099.yaml:2: found duplicate key" in result.stderr
     assert case in {row["id"] for row in json.loads(result.stdout)}
 
 

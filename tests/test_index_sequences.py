@@ -60,7 +60,7 @@ def test_any_sequence_of_changes_matches_a_fresh_parse(git: bool, steps: list[tu
         result = svc("list", "--status", "all", "--format", "json")
         assert json.loads(result.stdout) == sorted(
             ({k: row[k] for k in render.LIST_KEYS} for row in rows.values()), key=lambda r: (r["opened_at"], r["id"]))
-        assert (result.exit_code == 1) == bool(unreadable)
+        assert (result.exit_code == 3) == bool(unreadable)
         opened = json.loads(svc("list", "--format", "json").stdout)  # the open cases' ready lines
         assert opened == [row for row in json.loads(result.stdout) if row["status"] == "open"]
         now = dt.datetime.fromisoformat(svc.now)

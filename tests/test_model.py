@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from svc import yamlio
-from svc.errors import SvcError
+from svc.errors import RecordError, SvcError
 from svc.model import ReplayError, State, check_case_node, replay
 from svc.store import new_case_node
 from svc.timeutil import parse_date, parse_time, stamp
@@ -439,5 +439,7 @@ def test_an_explicit_tag_cannot_turn_a_phone_into_a_number() -> None:
         "opened_at: '2026-11-05T09:30:00+08:00'\ncustomer:\n  phone: !!int 0108\nhistory:\n"
         "- at: '2026-11-05T09:30:00+08:00'\n  by: wangfang\n  action: open\n  severity: general\n  level: assistant\n"
     )
-    problems = check_case_node(yamlio.loads(text, "c.yaml"), "c.yaml")
-    assert [str(p) for p in problems] == ["c.yaml:8: customer.phone must be text; write it without a YAML tag, e.g. '108'"]
+    # refused by the reader itself now (every explicit tag is), at its line
+    with pytest.raises(RecordError) as refused:
+        yamlio.loads(text, "c.yaml")
+    assert str(refused.value).startswith("c.yaml:8: YAML tag !!int is not allowed")

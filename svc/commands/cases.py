@@ -3,18 +3,19 @@ remedy, link."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import click
 
 from svc import actions, render, workflow
 from svc.env import Env
-from svc.errors import RecordError
+from svc.errors import RecordError, RefusedError, in_chinese
 from svc.labels import label
 from svc.model import KINDS, LEVELS, OUTCOMES, REMEDY_CATEGORIES, REMEDY_TYPES, SEVERITIES
 from svc.options import at_option, format_option, reveal_allowed, reveal_option
 from svc.store import Record
-from svc.timeutil import parse_date
+from svc.timeutil import parse_date, stamp
 
 pass_env = click.make_pass_decorator(Env)
 
@@ -76,6 +77,9 @@ def open_cmd(env: Env, kind: str, at: str | None, assignee: str | None, severity
     """
     if start_date:
         parse_date(start_date, "--start-date")
+    at_time = env.parse_at(at)
+    if o["incident_at"]:
+        o["incident_at"] = _incident_at(env, o["incident_at"], at_time or env.now())
     fields: dict[str, Any] = {
         "branch": o["branch"],
         "channel": o["channel"],
@@ -91,7 +95,7 @@ def open_cmd(env: Env, kind: str, at: str | None, assignee: str | None, severity
                   "reporter_phone": o["reporter_phone"]},
     }
     ctx = env.context()
-    made = actions.open_case(ctx, kind, fields, severity, env.parse_at(at), assignee)
+    made = actions.open_case(ctx, kind, fields, severity, at_time, assignee)
     click.echo(made.id)
     opening = made.case.history[0]
     if opening.get("reason"):
@@ -99,6 +103,26 @@ def open_cmd(env: Env, kind: str, at: str | None, assignee: str | None, severity
     for shown in made.unread:
         click.echo(f"svc: warning: {shown} holds this phone but cannot be read, so a repeat in it is not counted;"
                    " svc check says why", err=True)
+
+
+def _incident_at(env: Env, text: str, opened: dt.datetime) -> str:
+    """--incident-at as stored: a date alone stays a date (often all a complainant
+    knows), a time gets its offset; never after the case is opened."""
+    if len(text.strip()) == 10:
+        day = parse_date(text, "--incident-at")
+        if day > opened.date():
+            raise _after_opening(text, opened)
+        return day.isoformat()
+    moment = env.parse_at(text, "--incident-at")
+    assert moment is not None
+    if moment > opened:
+        raise _after_opening(text, opened)
+    return stamp(moment)
+
+
+def _after_opening(text: str, opened: dt.datetime) -> RefusedError:
+    return in_chinese(RefusedError(f"--incident-at {text!r} is after the case is opened ({stamp(opened)})"),
+                      f"--incident-at {text!r} 晚于受理时间（{stamp(opened)}）")
 
 
 @click.command("show")
@@ -133,6 +157,8 @@ def _record_at(store: Any, case_id: str, when: str) -> Record:
     from svc import sync
 
     path = store.case_path(store.resolve(case_id))
+    if len(when) == 10 and when[4] == "-" and when[7] == "-":  # a date (else a git revision)
+        parse_date(when, "--at")
     text = sync.at_revision(store, path, when)
     record, problems = store.parse(path, text=text)
     if record is None:

@@ -52,7 +52,7 @@ def due_cmd(env: Env, within: str, user: str | None, level: str | None, branch: 
     from svc.index import CaseIndex
 
     index = CaseIndex(store).refresh(want=("agenda",))
-    problems: list[Any] = [f"{store.shown(p)}: cannot be read; svc check says why" for p in index.unreadable()]
+    problems: list[Any] = index.unreadable_problems()
     items = [item for entry in index.derived("agenda") for item in agenda.running_items(entry, now, lang)]
     if any(True for _ in store.paths(PROJECTS)):
         cal = store.config.calendar
@@ -87,8 +87,8 @@ def due_cmd(env: Env, within: str, user: str | None, level: str | None, branch: 
         click.echo(f"svc: {late} overdue", err=True)
     if strict and late:
         raise ProblemsFound(f"{late} item{'s' if late != 1 else ''} overdue")
-    if problems:
-        raise click.exceptions.Exit(1)
+    if problems:  # what could be read is listed above; the rest is named: exit 3
+        raise click.exceptions.Exit(3)
 
 
 def calendar_lines(store: Any, now: Any, chosen: list[agenda.DueItem]) -> list[str]:

@@ -50,7 +50,7 @@ def list_cmd(env: Env, status: str, kind: str | None, severity: str | None, leve
 
         quick = status == "open" and fmt == "json" and not overdue  # the open cases' lines are ready
         index = CaseIndex(store).refresh(_progress(), want=("lines" if quick else "open",) if status == "open" else ())
-        problems = [f"{store.shown(p)}: cannot be read; svc check says why" for p in index.unreadable()]
+        problems = [str(p) for p in index.unreadable_problems()]
         if quick:
             wanted = dict(zip(LINE_KEYS[2:], (kind, severity, level, branch, assignee)))
             checks = [(LINE_KEYS.index(key), value) for key, value in wanted.items() if value]
@@ -83,10 +83,11 @@ def list_cmd(env: Env, status: str, kind: str | None, severity: str | None, leve
 
 
 def _end(problems: list[str]) -> None:
+    """The files that could not be read, named after what could be listed: exit 3."""
     for problem in problems:
         click.echo(f"svc: {problem}", err=True)
     if problems:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(3)
 
 
 def _progress() -> Any:

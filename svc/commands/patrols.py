@@ -9,25 +9,18 @@ import click
 
 from svc import keeping, render
 from svc.env import Env
-from svc.errors import RefusedError
 from svc.labels import label
 from svc.options import at_option, format_option
 from svc.patrols import CATEGORIES, ROUTES
 from svc.retention import REGISTER_PATH, words
 from svc.store import HOLDS, PATROLS
-from svc.timeutil import parse_date
+from svc.timeutil import parse_date, parse_month
 
 pass_env = click.make_pass_decorator(Env)
 
 
 def _month(text: str) -> str:
-    try:
-        parse_date(f"{text}-01", "--month")
-    except Exception:
-        raise RefusedError(f"--month {text!r} is not a month; use YYYY-MM such as 2026-10") from None
-    if len(text) != 7:
-        raise RefusedError(f"--month {text!r} is not a month; use YYYY-MM such as 2026-10")
-    return text
+    return parse_month(text, "--month")
 
 
 @click.group("patrol")
@@ -160,11 +153,12 @@ def patrol_list(env: Env, month: str | None, fmt: str) -> None:
     """
     store = env.store()
     tz = store.config.tz
+    month = _month(month) if month else None
     rows = []
     for record in store.iter_records(PATROLS):
         patrol = record.view
         when = patrol.patrolled_at.astimezone(tz)
-        if month and when.strftime("%Y-%m") != _month(month):
+        if month and when.strftime("%Y-%m") != month:
             continue
         open_count = sum(1 for f in patrol.findings if f["status"] in ("open", "fixed"))
         rows.append({"id": patrol.id, "area": patrol.fields["area"], "patrolled_at": patrol.fields["patrolled_at"],
@@ -227,9 +221,9 @@ def patrol_summary(env: Env, month: str, fmt: str, print_as: str | None, out_dir
         figures = keeping.read_summary(store, month)
         _print_summary(env, figures, print_as, out_dir)
         return
-    path, figures = keeping.write_summary(env.context(), _month(month))
-    if print_as:
-        _print_summary(env, keeping.read_summary(store, month), print_as, out_dir)
+    # printed before it is written: a print that fails leaves the month open for a retry
+    printer = (lambda summary: _print_summary(env, summary, print_as, out_dir)) if print_as else None
+    path, figures = keeping.write_summary(env.context(), _month(month), printer)
     if fmt == "json":
         click.echo(render.to_json(figures))
     else:
@@ -246,12 +240,14 @@ def _print_summary(env: Env, figures: dict[str, Any], print_as: str, out_dir: Pa
         **figures,
         "made_by": render.person(store.config, figures.get("made_by")),
         "made_at": render.minute(figures.get("made_at")),
-        "by_category": [{"name": label(lang, f"cat:{k}"), "count": v} for k, v in figures["by_category"].items()],
-        "by_area": [{"name": k, **v} for k, v in figures["by_area"].items()],
+        # a month without patrols is stored without these (empty values are not written)
+        "by_category": [{"name": label(lang, f"cat:{k}"), "count": v}
+                        for k, v in (figures.get("by_category") or {}).items()],
+        "by_area": [{"name": k, **v} for k, v in (figures.get("by_area") or {}).items()],
         "open_findings": [{**f, "category": label(lang, f"cat:{f['category']}"),
                            "status": label(lang, f"finding:{f['status']}"), "due": render.minute(f.get("due"))}
-                          for f in figures["open_findings"]],
-        "records_count": len(figures["records"]),
+                          for f in figures.get("open_findings") or ()],
+        "records_count": len(figures.get("records") or ()),
     }}
     for path in print_record(store.config, store.root, "patrol-summary", values, formats(print_as), out_dir,
                              f"patrol-summary-{figures['month']}", env.now()):

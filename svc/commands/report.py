@@ -57,11 +57,14 @@ def word(lang: str, key: str, **values: Any) -> str:
 
 
 def _month(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from svc.report import valid_month
+    from svc.errors import SvcError
+    from svc.timeutil import parse_month
 
-    if not valid_month(value.strip()):
-        raise click.BadParameter(f"{value!r} is not a month; use YYYY-MM such as 2026-10")
-    return value.strip()
+    try:
+        return parse_month(value)
+    except SvcError as exc:  # malformed or out of 2000-2099: a usage error here, as ever
+        raise click.BadParameter(f"{value!r} is not a month in range; use YYYY-MM such as 2026-10, "
+                                 f"years 2000-2099 / 请用 2000–2099 年的 YYYY-MM，如 2026-10") from exc
 
 
 @click.group("report")
