@@ -476,7 +476,7 @@ class Store:
         pending = intents.Intent(
             message, self.author(actor), when, branch, head,
             [(self.rel(p), before[p], text) for p, text in changes.items()],
-            [(self.rel(p), hashlib.sha256(data).hexdigest()) for p, data in added.items()])
+            [(self._lasting(p), hashlib.sha256(data).hexdigest()) for p, data in added.items()])
         intents.begin(self.root, pending)
         try:
             intents.crash_point("after-intent")
@@ -502,6 +502,15 @@ class Store:
                 pass  # the intent stays; the next command settles it
             raise
         intents.end(self.root)
+
+    def _lasting(self, path: Path) -> str:
+        """`path` as the intent keeps it: from the root when inside the store, else absolute
+        (a letter's --out folder, given relative to where that command ran)."""
+        absolute = path.absolute()
+        try:
+            return absolute.relative_to(self.root.absolute()).as_posix()
+        except ValueError:
+            return str(absolute)
 
     def author(self, actor: Actor) -> tuple[str, str]:
         user = self.config.user(actor.id)
