@@ -118,7 +118,7 @@ def end(root: Path) -> None:
         pass
 
 
-def load(root: Path) -> Intent | None:
+def load(root: Path, lang: str = "en") -> Intent | None:
     path = path_of(root)
     try:
         text = path.read_text(encoding="utf-8")
@@ -127,6 +127,9 @@ def load(root: Path) -> Intent | None:
     try:
         return Intent.from_json(text)
     except (ValueError, KeyError, TypeError, IndexError):
+        if lang == "zh":
+            raise IntentError(f"{path}：不是 svc 能读的写入意图；请先确认没有写了一半的文件（git status），"
+                              f"再把它移走") from None
         raise IntentError(f"{path}: not an intent svc can read; move it away once nothing is half-written "
                           f"(git status shows what is)") from None
 

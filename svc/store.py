@@ -325,7 +325,7 @@ class Store:
                             f"the store is busy (locked by another svc) after waiting {patience:g}s; try again"
                         ) from None
                     time.sleep(0.02)
-            self._settle_pending()
+            self.settle_pending()
             yield
         finally:
             handle.close()
@@ -339,7 +339,7 @@ class Store:
     def recover_pending(self, wait: float = 0.0) -> None:
         """Settle a write a killed svc left half-done (svc/intent.py): finish it or undo it,
         and say so in one line. Every command runs this first (svc/env.py); `svc sync`'s own
-        recovery calls it again once git is back on its branch. Takes the store lock, waiting
+        recovery calls `settle_pending` once git is back on its branch. Takes the store lock, waiting
         `wait` seconds; when a live svc holds the lock it is that one's to settle, and nothing
         is done here (every write settles a pending intent under the lock before it writes)."""
         if not self.intent_pending():
@@ -352,26 +352,36 @@ class Store:
         except SvcError as exc:  # e.g. git refused the commit: say so, let a reading command go on
             self._tell_once(str(exc))
 
-    def _settle_pending(self) -> None:
-        """Under the lock: settle a pending intent, if any (IntentError when it cannot be
-        settled; while git is mid-operation it waits, and says so once)."""
+    def settle_pending(self) -> None:
+        """Settle a pending intent, if any: finish or undo it and say so in one line
+        (IntentError when it cannot be settled; while git is mid-operation it waits, and says
+        so once). Call while holding `locked()` (which calls it on entry): code that holds the
+        lock across git operations, as `svc sync`'s recovery does, calls it again once git is
+        back on its branch. The lock is not re-entrant: `recover_pending` inside `locked()`
+        would find it busy and do nothing."""
         if not self.intent_pending():
             return
         from svc import intent as intents
 
-        pending = intents.load(self.root)
-        if pending is None:
-            return
         lang = self.config.lang
-        why = self.git_operation()
-        if why is not None:
-            self._tell_once(intents.told(lang, "waiting", pending.subject, why))
-            return
         try:
-            outcome = intents.settle(self, pending, forward=True)
-        except (SvcError, OSError) as exc:
-            cause = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
-            raise intents.IntentError(intents.told(lang, "failed", pending.subject, cause)) from None
+            pending = intents.load(self.root, lang)
+            if pending is None:
+                return
+            why = self.git_operation()
+            if why is not None:
+                self._tell_once(intents.told(lang, "waiting", pending.subject, why))
+                return
+            try:
+                outcome = intents.settle(self, pending, forward=True)
+            except (SvcError, OSError) as exc:
+                cause = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
+                raise intents.IntentError(intents.told(lang, "failed", pending.subject, cause)) from None
+        except intents.IntentError as exc:
+            if str(exc) in self._told:  # said at start-up already: the write's refusal points to it
+                raise intents.IntentError("未写入任何内容：上次中断的写入尚待处理（见上一行）" if lang == "zh" else
+                                          "nothing written: an interrupted svc write is pending (see above)") from None
+            raise
         self.notify(intents.told(lang, outcome, pending.subject))
 
     def _tell_once(self, line: str) -> None:

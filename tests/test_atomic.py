@@ -420,3 +420,35 @@ def test_a_letter_killed_with_a_relative_out_folder_is_undone_from_anywhere(svc:
     assert run_svc("list", env=env_of(svc), cwd=tmp_path).returncode == 0  # another folder
     assert list((work / "out").glob("*.pdf")) == [] and not (svc.root / "register").exists()
     assert_whole(svc)
+
+
+def test_code_holding_the_lock_settles_once_git_is_back_on_its_branch(svc: Svc) -> None:
+    """What `svc sync`'s own recovery does: it holds the lock across git's operation and
+    settles the pending write afterwards with `settle_pending`."""
+    case_id = svc.open("inquiry", "--customer", "张三")
+    branch = svc.git("symbolic-ref", "--short", "HEAD").strip()
+    crashed(svc, "after-files", "note", case_id, "补记")
+    svc.git("checkout", "-q", "--detach")
+    store = Store.open(svc.root)
+    told: list[str] = []
+    store.notify = told.append
+    with store.locked():  # entering waits for git, once
+        assert intent_file(svc).exists() and len(told) == 1 and "git switch" in told[0]
+        svc.git("switch", "-q", branch)
+        store.settle_pending()
+    assert not intent_file(svc).exists() and "已完成" in told[-1]
+    assert notes_of(svc, case_id) == ["补记"]
+    assert_whole(svc)
+
+
+def test_an_unreadable_intent_is_named_and_stops_writes_not_reads(svc: Svc) -> None:
+    case_id = svc.open("inquiry", "--customer", "张三")
+    intent_file(svc).write_text("{not json", encoding="utf-8")
+    listed = run_svc("list", "--format", "ids", env=env_of(svc))
+    assert listed.returncode == 0 and listed.stdout.split() == [case_id]
+    assert "intent.json" in listed.stderr and listed.stderr.count("\n") == 1
+    head = svc.git("rev-parse", "HEAD").strip()
+    refused = run_svc("note", case_id, "补记", env=env_of(svc))
+    assert refused.returncode == 1 and "intent.json" in refused.stderr and "Traceback" not in refused.stderr
+    assert refused.stderr.count("\n") == 2 and "未写入任何内容" in refused.stderr
+    assert svc.git("rev-parse", "HEAD").strip() == head and porcelain(svc) == []
