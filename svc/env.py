@@ -30,7 +30,10 @@ class Env:
 
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store.open(find_root(self.store_path, self.cwd), self.wait)
+            store = Store.open(find_root(self.store_path, self.cwd), self.wait)
+            # first of all: settle a write a killed svc left half-done (one stat when there is none)
+            store.recover_pending()
+            self._store = store
         return self._store
 
     def now(self, tz: dt.tzinfo | None = None) -> dt.datetime:

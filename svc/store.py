@@ -12,17 +12,18 @@ import errno
 import fcntl
 import os
 import re
+import sys
 import time
 from contextlib import contextmanager
 from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 
 from svc import boot
 from svc.config import CONFIG_NAME, Config, load_config
-from svc.errors import LockedError, NotFoundError, RecordError, SvcError, in_chinese
+from svc.errors import LockedError, NotFoundError, RecordError, RefusedError, SvcError, in_chinese
 from svc.gitrepo import Git
 from svc.model import CASE_KEYS, Case, State, plain
 from svc.schema import Problem
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from ruamel.yaml.comments import CommentedMap
 
 LOCAL_DIR = boot.LOCAL_DIR
+INTENT = "intent.json"  # a write's intent in LOCAL_DIR while it runs (svc/intent.py)
 DESK = re.compile(r"^[A-Z]{1,2}$")
 
 
@@ -127,6 +129,10 @@ class Store:
         self.wait = wait
         self.git = Git(root) if Git.present(root) else None
         self._folders_checked: set[Path] = set()  # folders of the store known not to be links
+        # Where the one-line news of a settled interrupted write goes (the CLI points it at stderr).
+        self.notify: Callable[[str], None] = _to_stderr
+        self._guarded = True  # refuse writes while git is mid-operation (see `git_operations_allowed`)
+        self._told: set[str] = set()
 
     @classmethod
     def open(cls, root: Path, wait: float = 5.0) -> "Store":
@@ -322,15 +328,19 @@ class Store:
     # --- writing -----------------------------------------------------------------------
 
     @contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self, wait: float | None = None) -> Iterator[None]:
+        """Hold the store lock (waiting `wait`, default --wait, then LockedError). A write a
+        killed svc left half-done is settled first (svc/intent.py), so that whoever holds
+        the lock starts from a store where every write is whole."""
         folder = self.root / LOCAL_DIR
+        patience = self.wait if wait is None else wait
         try:
             folder.mkdir(exist_ok=True)
             handle = open(folder / "lock", "a+")
         except OSError as exc:
             raise SvcError(f"cannot lock the store {self.root}: {exc.strerror}") from None
         try:
-            deadline = time.monotonic() + max(self.wait, 0.0)
+            deadline = time.monotonic() + max(patience, 0.0)
             while True:
                 try:
                     fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -340,36 +350,206 @@ class Store:
                         raise
                     if time.monotonic() >= deadline:
                         raise LockedError(
-                            f"the store is busy (locked by another svc) after waiting {self.wait:g}s; try again"
+                            f"the store is busy (locked by another svc) after waiting {patience:g}s; try again"
                         ) from None
                     time.sleep(0.02)
+            self.settle_pending()
             yield
         finally:
             handle.close()
 
-    def write(self, changes: dict[Path, str | None], message: str, actor: Actor, when: str | None = None) -> None:
-        """Write (or, with None, delete) files and commit them as one change.
+    # --- interrupted writes and git's own operations ------------------------------------
 
-        Call under `locked()`. If the commit fails, every file is put back as it was.
+    def intent_pending(self) -> bool:
+        """A write intent is in .svc/ (one stat: the start-up cost when there is none)."""
+        return os.path.exists(os.path.join(self.root, LOCAL_DIR, INTENT))
+
+    def recover_pending(self, wait: float = 0.0) -> None:
+        """Settle a write a killed svc left half-done (svc/intent.py): finish it or undo it,
+        and say so in one line. Every command runs this first (svc/env.py); `svc sync`'s own
+        recovery calls `settle_pending` once git is back on its branch. Takes the store lock, waiting
+        `wait` seconds; when a live svc holds the lock it is that one's to settle, and nothing
+        is done here (every write settles a pending intent under the lock before it writes)."""
+        if not self.intent_pending():
+            return
+        try:
+            with self.locked(wait):
+                pass  # locked() settles it
+        except LockedError:
+            return
+        except SvcError as exc:  # e.g. git refused the commit: say so, let a reading command go on
+            self._tell_once(str(exc))
+
+    def settle_pending(self) -> None:
+        """Settle a pending intent, if any: finish or undo it and say so in one line
+        (IntentError when it cannot be settled; while git is mid-operation it waits, and says
+        so once). Call while holding `locked()` (which calls it on entry): code that holds the
+        lock across git operations, as `svc sync`'s recovery does, calls it again once git is
+        back on its branch. The lock is not re-entrant: `recover_pending` inside `locked()`
+        would find it busy and do nothing."""
+        if not self.intent_pending():
+            return
+        from svc import intent as intents
+
+        lang = self.config.lang
+        try:
+            pending = intents.load(self.root, lang)
+            if pending is None:
+                return
+            why = self.git_operation()
+            if why is not None:
+                self._tell_once(intents.told(lang, "waiting", pending.subject, why))
+                return
+            try:
+                outcome = intents.settle(self, pending, forward=True)
+            except (SvcError, OSError) as exc:
+                cause = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
+                raise intents.IntentError(intents.told(lang, "failed", pending.subject, cause)) from None
+        except intents.IntentError as exc:
+            if str(exc) in self._told:  # said at start-up already: the write's refusal points to it
+                raise intents.IntentError("未写入任何内容：上次中断的写入尚待处理（见上一行）" if lang == "zh" else
+                                          "nothing written: an interrupted svc write is pending (see above)") from None
+            raise
+        self.notify(intents.told(lang, outcome, pending.subject))
+
+    def _tell_once(self, line: str) -> None:
+        if line not in self._told:
+            self._told.add(line)
+            self.notify(line)
+
+    def git_operation(self) -> str | None:
+        """Why no svc write may happen now, with what to run: git is in the middle of a
+        rebase, merge, cherry-pick, revert or bisect, or HEAD is detached. None when
+        writing is fine (or the store has no git)."""
+        if self.git is None:
+            return None
+        dot_git = self.root / ".git"
+        if dot_git.is_file():  # a linked worktree: .git names the real folder
+            text = dot_git.read_text(encoding="utf-8").strip()
+            if text.startswith("gitdir:"):
+                dot_git = (self.root / text[7:].strip()).resolve()
+        zh = self.config.lang == "zh"
+        for name, en, cn in (
+            ("rebase-merge", "a git rebase is under way (an interrupted svc sync?); run `svc sync` to finish it, "
+                             "or `git rebase --abort`", "git 变基（rebase）未完成（svc sync 被中断？）；请运行 `svc sync` 完成，"
+                             "或 `git rebase --abort`"),
+            ("rebase-apply", "a git rebase is under way; run `svc sync` to finish it, or `git rebase --abort`",
+             "git 变基（rebase）未完成；请运行 `svc sync` 完成，或 `git rebase --abort`"),
+            ("MERGE_HEAD", "a git merge is under way; finish it (git commit) or run `git merge --abort`",
+             "git 合并（merge）未完成；请完成合并（git commit）或运行 `git merge --abort`"),
+            ("CHERRY_PICK_HEAD", "a git cherry-pick is under way; finish it or run `git cherry-pick --abort`",
+             "git cherry-pick 未完成；请完成或运行 `git cherry-pick --abort`"),
+            ("REVERT_HEAD", "a git revert is under way; finish it or run `git revert --abort`",
+             "git revert 未完成；请完成或运行 `git revert --abort`"),
+            ("sequencer", "a git cherry-pick or revert is under way; finish it or run `git cherry-pick --abort`",
+             "git cherry-pick 或 revert 未完成；请完成或运行 `git cherry-pick --abort`"),
+            ("BISECT_LOG", "a git bisect is under way; run `git bisect reset`",
+             "git bisect 未结束；请运行 `git bisect reset`"),
+        ):
+            if (dot_git / name).exists():
+                return cn if zh else en
+        from svc import indexscan
+
+        try:
+            branch, _ = indexscan.read_head(str(self.root))
+        except OSError:
+            done = self.git.run("symbolic-ref", "-q", "HEAD", check=False)
+            branch = done.stdout.strip() or None
+        if branch is None:
+            return ("HEAD 处于游离状态（不在任何分支上）；请运行 `git switch 分支名`（通常是 main）" if zh
+                    else "HEAD is detached (not on a branch); run `git switch BRANCH` (usually main)")
+        return None
+
+    def refuse_git_operation(self) -> None:
+        """Refuse a write while git is mid-operation (exit 1, with what to run), unless
+        the caller runs inside that operation on purpose (`git_operations_allowed`)."""
+        if not self._guarded:
+            return
+        why = self.git_operation()
+        if why is not None:
+            zh = self.config.lang == "zh"
+            raise RefusedError(f"{'未写入任何内容' if zh else 'nothing written'}: {why}")
+
+    @contextmanager
+    def git_operations_allowed(self) -> Iterator[None]:
+        """Let writes happen while git is mid-operation: for the steps of an operation that
+        legitimately runs there (svc sync's own recovery). Nothing else may use it."""
+        self._guarded = False
+        try:
+            yield
+        finally:
+            self._guarded = True
+
+    # --- writing -----------------------------------------------------------------------
+
+    def write(self, changes: dict[Path, str | None], message: str, actor: Actor, when: str | None = None,
+              added: dict[Path, bytes] | None = None) -> None:
+        """Write (or, with None, delete) files and commit them as one change; `added` are
+        files only ever created, not committed (an issued letter's PDF), that belong to it.
+
+        Call under `locked()`. A write intent (svc/intent.py) is recorded first, so that a
+        kill at any moment is finished or undone by the next svc command; if anything fails
+        here, every file is put back as it was (unless the commit was made).
         """
+        import hashlib
+
+        from svc import intent as intents
+
+        self.refuse_git_operation()
+        if self.intent_pending():  # left by a write that could not be settled (locked() said why)
+            raise RefusedError("上次中断的写入尚未处理；未写入任何内容" if self.config.lang == "zh" else
+                               "an interrupted svc write is still pending; nothing written")
         self.refuse_links(changes)
+        added = added or {}
         before: dict[Path, str | None] = {
             path: path.read_text(encoding="utf-8") if path.exists() else None for path in changes
         }
+        branch = head = None
+        if self.git is not None:
+            from svc import indexscan
+
+            try:
+                branch, head = indexscan.read_head(str(self.root))
+            except OSError:
+                head = self.git.head()
+        pending = intents.Intent(
+            message, self.author(actor), when, branch, head,
+            [(self.rel(p), before[p], text) for p, text in changes.items()],
+            [(self._lasting(p), hashlib.sha256(data).hexdigest()) for p, data in added.items()])
+        intents.begin(self.root, pending)
         try:
-            _put_files(changes)
+            intents.crash_point("after-intent")
+            for path, data in added.items():
+                from svc.yamlio import write_atomic
+
+                write_atomic(path, data)
+                intents.crash_point("mid-files")
+            _put_files(changes, intents.crash_point)
+            intents.crash_point("after-files")
             if self.git is not None:
                 rels = [self.rel(p) for p in changes]
                 parent, made = self.git.commit(rels, message, self.author(actor), when)
+                intents.crash_point("after-commit")
                 if parent and made:
                     from svc import indexscan
 
                     indexscan.journal(str(self.root), parent, made, rels)
         except BaseException:
-            _put_files(before)
-            if self.git is not None:
-                self.git.unstage([self.rel(p) for p in changes])
+            try:
+                intents.settle(self, pending, forward=False)  # back, unless the commit was made
+            except BaseException:
+                pass  # the intent stays; the next command settles it
             raise
+        intents.end(self.root)
+
+    def _lasting(self, path: Path) -> str:
+        """`path` as the intent keeps it: from the root when inside the store, else absolute
+        (a letter's --out folder, given relative to where that command ran)."""
+        absolute = path.absolute()
+        try:
+            return absolute.relative_to(self.root.absolute()).as_posix()
+        except ValueError:
+            return str(absolute)
 
     def author(self, actor: Actor) -> tuple[str, str]:
         user = self.config.user(actor.id)
@@ -389,7 +569,11 @@ def read_text(path: Path) -> str:
         return handle.read()
 
 
-def _put_files(contents: dict[Path, str | None]) -> None:
+def _to_stderr(line: str) -> None:
+    sys.stderr.write(f"svc: {line}\n")
+
+
+def _put_files(contents: dict[Path, str | None], after_each: Callable[[str], None] | None = None) -> None:
     """Write each file atomically; None deletes it."""
     for path, text in contents.items():
         if text is None:
@@ -399,6 +583,8 @@ def _put_files(contents: dict[Path, str | None]) -> None:
             from svc.yamlio import write_atomic
 
             write_atomic(path, text)
+        if after_each is not None:
+            after_each("mid-files")
 
 
 # --- building and updating case files ---------------------------------------------------

@@ -287,33 +287,29 @@ def _issue(ctx: Context, template: templates.Template, case_id: str, request: Le
                 raise SvcError(f"{store.shown(path)} exists already; an issued letter is never overwritten")
         event = workflow.event("letter", ctx.now, ctx.actor.id, template=template.name, number=number,
                                recipient=recipient)
-        written: list[Path] = []
-        try:
-            for fmt, data in rendered.items():
-                write_bytes(targets[fmt], data)
-                written.append(targets[fmt])
-            entry = {
-                "number": number,
-                "printed": fields.display_number(number, config, template.file.lang),
-                "issued_at": stamp(ctx.now),
-                "issued_by": ctx.actor.id,
-                "case": case_id,
-                "template": template.name,
-                "title": document.title,
-                "lang": template.file.lang,
-                "recipient": recipient,
-                "revealed": "yes" if request.reveal else None,
-                "files": [{"path": _stored_path(store.root, targets[fmt]), "sha256": hashlib.sha256(data).hexdigest()}
-                          for fmt, data in rendered.items()],
-            }
-            # as any case change: a handling notice starts the branch's feedback clock, as `svc notify` does
-            events, changes = actions.case_changes(ctx, record, [event], ctx.now)
-            message = actions.commit_message("letter", case_id, events, ctx.actor) + f"Svc-Letter: {number}\n"
-            store.write({**changes, entry_path: register.entry_text(entry)}, message, ctx.actor, event["at"])
-        except BaseException:
-            for path in written:
-                path.unlink(missing_ok=True)
-            raise
+        entry = {
+            "number": number,
+            "printed": fields.display_number(number, config, template.file.lang),
+            "issued_at": stamp(ctx.now),
+            "issued_by": ctx.actor.id,
+            "case": case_id,
+            "template": template.name,
+            "title": document.title,
+            "lang": template.file.lang,
+            "recipient": recipient,
+            "revealed": "yes" if request.reveal else None,
+            "files": [{"path": _stored_path(store.root, targets[fmt]), "sha256": hashlib.sha256(data).hexdigest()}
+                      for fmt, data in rendered.items()],
+        }
+        # as any case change: a handling notice starts the branch's feedback clock, as `svc notify` does
+        events, changes = actions.case_changes(ctx, record, [event], ctx.now)
+        message = actions.commit_message("letter", case_id, events, ctx.actor) + f"Svc-Letter: {number}\n"
+        # The letter's files, its register entry and the case's event are one write: the files
+        # are in its intent, so a letter interrupted at any moment is either whole (files,
+        # entry, commit) or not there at all, and its number is free only when nothing has it.
+        written = [targets[fmt] for fmt in rendered]
+        store.write({**changes, entry_path: register.entry_text(entry)}, message, ctx.actor, event["at"],
+                    added={targets[fmt]: data for fmt, data in rendered.items()})
     return Made(case_id, number, written)
 
 
