@@ -73,8 +73,13 @@ def _git(store: Store) -> Git:
     return store.git
 
 
-def sync(store: Store, remote: str, branch: str | None, attempts: int = 3) -> list[str]:
-    """Pull (rebasing, through the merge driver) and push, retrying when the remote moved."""
+def sync(store: Store, remote: str, branch: str | None, attempts: int = 3,
+         now: dt.datetime | None = None) -> list[str]:
+    """Pull (rebasing, through the merge driver) and push, retrying when the remote moved.
+    Two records under one ID and a disposal against a change are settled on the way
+    (svc/reconcile.py); `now` dates the notes that say so."""
+    from svc import reconcile
+
     git = _git(store)
     why = driver_ready(store)
     if why:
@@ -89,8 +94,10 @@ def sync(store: Store, remote: str, branch: str | None, attempts: int = 3) -> li
         ident = {"GIT_COMMITTER_NAME": "svc", "GIT_COMMITTER_EMAIL": f"svc@{store.config.office.lower()}.invalid"}
     said = []
     for attempt in range(1, attempts + 1):
+        clashes = reconcile.renumber_clashes(store, git, remote, branch, ident)
         pulled = git.run("pull", "--rebase", "--quiet", remote, branch, env=ident, check=False)
-        if pulled.returncode != 0:
+        settled = reconcile.resolve_disposals(store, git, ident) if pulled.returncode != 0 else []
+        if settled is None:
             git.run("rebase", "--abort", check=False)
             detail = (pulled.stderr or pulled.stdout).strip().splitlines()
             told = [line.removeprefix("svc merge: ") for line in detail if line.startswith("svc merge: ")]
@@ -98,6 +105,9 @@ def sync(store: Store, remote: str, branch: str | None, attempts: int = 3) -> li
             raise SvcError(f"pull from {remote} failed: {cause}; nothing changed")
         # what the merge driver resolved (a change that no longer applied) is said, not swallowed
         said += [line.removeprefix("svc merge: ") for line in pulled.stderr.splitlines() if line.startswith("svc merge: ")]
+        said += settled or []
+        if clashes:
+            said += reconcile.note_renumbered(store, clashes, now or dt.datetime.now(store.config.tz))
         pushed = git.run("push", "--quiet", remote, f"HEAD:{branch}", check=False)
         if pushed.returncode == 0:
             said.append(f"in sync with {remote}/{branch}" + (f" (after {attempt} tries)" if attempt > 1 else ""))

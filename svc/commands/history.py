@@ -50,7 +50,7 @@ def sync_cmd(env: Env, remote: str, branch: str | None) -> None:
 
     store = env.store()
     with store.locked():
-        for line in sync.sync(store, remote, branch):
+        for line in sync.sync(store, remote, branch, now=env.now(store.config.tz)):
             click.echo(f"svc: {line}", err=True)
 
 
