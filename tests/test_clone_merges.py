@@ -1,0 +1,247 @@
+"""Merges keep every record: two records under one ID (two clones on one desk letter), one
+day's duty log written on two clones, and a disposal on one clone against a change on
+another. A real bare remote and real clones; git calls the merge driver while svc sync
+rebases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from svc import yamlio
+from svc.merge import merge_texts
+from svc.model import plain
+from tests.conftest import Svc
+from tests.test_clones import Office, case_path, day, git, head, history, office, open_case, sync  # noqa: F401
+
+SAME_DESK = {"SVC_DESK": "A"}
+
+
+def checked(clone: Svc, now: str | None = None) -> None:
+    result = clone("check", now=now)
+    assert (result.exit_code, result.stdout) == (0, ""), f"{clone.root.name}: {result.stdout}{result.stderr}"
+
+
+def remote_files(office: Office, folder: str) -> list[str]:
+    done = git(office.remote, "ls-tree", "-r", "--name-only", "main", "--", folder)
+    return sorted(done.stdout.split())
+
+
+def show(clone: Svc, record: str) -> dict[str, Any]:
+    return json.loads(clone.ok("show", record, "--format", "json").stdout)
+
+
+# --- two records under one ID ---------------------------------------------------------------------
+
+def test_two_clones_on_one_desk_letter_in_one_second_keep_both_customers_cases(office: Office) -> None:
+    a = office.a
+    c = office.clone("c", None)
+    mine = open_case(a, "张三", day(5, "10:00"))
+    other = c.open("complaint", "--customer", "李四", "--phone", "13900139000", now=day(5, "10:00"), env=SAME_DESK)
+    assert mine == other == "C2611-A001"  # a copied folder: same letter, same second, same first event
+    c.ok("note", other, "李四补充：厨房也漏水", now=day(5, "10:20"), env=SAME_DESK)
+    sync(a)
+    said = c("sync", now=day(5, "11:00"), env=SAME_DESK)
+    assert said.exit_code == 0, said.stderr
+    assert "C2611-A001" in said.stderr and "C2611-A002" in said.stderr and "svc setup --desk" in said.stderr
+    sync(a)
+
+    for clone in (a, c):
+        ids = clone.ok("list", "--status", "all", "--format", "ids").stdout.split()
+        assert ids == ["C2611-A001", "C2611-A002"]
+        first, second = show(clone, "C2611-A001"), show(clone, "C2611-A002")
+        # the published case keeps its ID; the other clone's is renumbered, all its events kept
+        assert first["customer"]["name"] == "张三" and second["customer"]["name"] == "李四"
+        assert "李四补充：厨房也漏水" in [ev.get("text") for ev in second["history"]]
+        notes = {n: [ev["text"] for ev in rec["history"] if ev["action"] == "note" and "C2611-A00" in ev["text"]]
+                 for n, rec in (("first", first), ("second", second))}
+        # each note names the other ID and the other record (when, by whom), never the other customer
+        made = f"complaint made at {day(5, '10:00')} by wangfang"
+        assert len(notes["first"]) == 1 and "C2611-A002" in notes["first"][0] and made in notes["first"][0]
+        assert len(notes["second"]) == 1 and "C2611-A001" in notes["second"][0] and made in notes["second"][0]
+        assert "李四" not in notes["first"][0] and "张三" not in notes["second"][0]
+        checked(clone, now=day(5, "12:00"))
+    assert head(a.root) == head(c.root) == git(office.remote, "rev-parse", "main").stdout.strip()
+    # published history was not rewritten: the remote's first commit of A001 still holds 张三
+    assert "李四" not in git(office.remote, "show", f"main~2:cases/2026/11/{mine}.yaml").stdout
+    # the next case on the renumbered clone does not collide again
+    assert c.open("complaint", "--customer", "王五", now=day(5, "13:00"), env=SAME_DESK) == "C2611-A003"
+
+
+def test_references_in_unpushed_records_follow_the_renumbered_id(office: Office) -> None:
+    a = office.a
+    c = office.clone("c", None)
+    open_case(a, "张三", day(5, "10:00"))
+    sync(a)
+    sync(c)  # c is up to date, then works on its own
+    open_case(a, "赵六", day(5, "10:30"))  # A002 on the first clone
+    sync(a)
+    repeat = c.open("complaint", "--customer", "钱七", now=day(5, "10:30"), env=SAME_DESK)
+    linker = c.open("complaint", "--customer", "孙八", now=day(5, "10:40"), env=SAME_DESK)
+    assert (repeat, linker) == ("C2611-A002", "C2611-A003")
+    c.ok("link", linker, repeat, now=day(5, "10:45"), env=SAME_DESK)
+    result = c("sync", now=day(5, "11:00"), env=SAME_DESK)
+    assert result.exit_code == 0, result.stderr
+    sync(a)
+    ids = a.ok("list", "--status", "all", "--format", "ids").stdout.split()
+    assert sorted(ids) == ["C2611-A001", "C2611-A002", "C2611-A003", "C2611-A004"]
+    numbered = {show(a, i)["customer"]["name"]: i for i in ids}
+    # A002 clashed and moves past every number on either side (A003 is the clone's own);
+    # the link made on the clone to its A002 follows it
+    assert numbered == {"张三": "C2611-A001", "赵六": "C2611-A002", "孙八": "C2611-A003", "钱七": "C2611-A004"}
+    assert show(a, "C2611-A003")["links"] == ["C2611-A004"]
+    assert [ev.get("to") for ev in show(a, "C2611-A003")["history"] if ev["action"] == "link"] == ["C2611-A004"]
+    checked(a, now=day(5, "12:00"))
+
+
+def test_the_same_record_added_on_two_clones_is_one_record() -> None:
+    text = ("id: C2611-A001\nkind: inquiry\nstatus: open\nlevel: assistant\nseverity: general\n"
+            "opened_at: '2026-11-05T10:00:00+08:00'\ncustomer:\n  name: 张三\nhistory:\n"
+            "- at: '2026-11-05T10:00:00+08:00'\n  by: wangfang\n  action: open\n  severity: general\n"
+            "  level: assistant\n")
+    rel = "cases/2026/11/C2611-A001.yaml"
+    assert merge_texts("", text, text, rel) == (text, [])
+
+
+def test_the_merge_driver_never_folds_two_customers_into_one_record(svc: Svc) -> None:
+    """Outside svc sync too (a plain git merge): the driver fails rather than drop a customer."""
+    import pytest
+
+    from svc.errors import RecordError
+
+    case = svc.open("complaint", "--customer", "张三", now=day(5))
+    ours = case_path(svc, case).read_text(encoding="utf-8")
+    theirs = ours.replace("张三", "李四")
+    with pytest.raises(RecordError, match="two different records have the ID C2611-A001"):
+        merge_texts("", ours, theirs, f"cases/2026/11/{case}.yaml")
+
+
+# --- one day's duty log on two clones -------------------------------------------------------------
+
+DUTY_DAY = "2026-11-24"
+
+
+def duty_at(hm: str) -> str:
+    return f"{DUTY_DAY}T{hm}:00+08:00"
+
+
+def duty_events(clone: Svc) -> list[dict[str, Any]]:
+    path = clone.root / "duty" / "2026" / "11" / f"{DUTY_DAY}.yaml"
+    return plain(yamlio.loads(path.read_text(encoding="utf-8"), str(path))["history"])
+
+
+def test_duty_logs_of_one_day_on_two_clones_merge_with_every_entry_and_the_seals_hold(office: Office) -> None:
+    a, b = office.a, office.b
+    a.ok("duty", "add", "A 8:50 接3号楼业主电话", now=duty_at("08:50"))
+    sync(a)
+    sync(b)
+    a.ok("duty", "add", "A 9:30 回访张三", now=duty_at("09:30"))
+    b.ok("duty", "add", "B 9:10 接待来访业主", now=duty_at("09:10"), user="lina")
+    a.ok("duty", "add", "A 10:00 工程部回电", now=duty_at("10:00"))
+    b.ok("duty", "add", "B 10:30 巡查2号楼", now=duty_at("10:30"), user="lina")
+    sync(b)
+    sync(a)  # the same file changed on both: united by the driver
+    sync(b)
+    assert head(a.root) == head(b.root)
+    texts = [ev["text"] for ev in duty_events(a)]
+    assert texts == ["A 8:50 接3号楼业主电话", "B 9:10 接待来访业主", "A 9:30 回访张三", "A 10:00 工程部回电",
+                     "B 10:30 巡查2号楼"]
+    assert duty_events(a) == duty_events(b)
+    for clone in (a, b):
+        checked(clone, now=duty_at("23:00"))
+    # work goes on from the merged day: a signature covers every entry, and check still passes
+    b.ok("duty", "sign", "--date", DUTY_DAY, now=duty_at("18:00"), user="lijun")
+    sync(b)
+    sync(a)
+    assert duty_events(a)[-1]["action"] == "sign"
+    checked(a, now=duty_at("23:00"))
+
+    # a hand edit of a merged entry is still caught by its seal
+    path = a.root / "duty" / "2026" / "11" / f"{DUTY_DAY}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("回访张三", "回访李四"), encoding="utf-8")
+    result = a("check", now=duty_at("23:00"))
+    assert result.exit_code == 3 and "history[3] was altered" in result.stdout
+
+
+def test_a_merged_duty_day_with_an_entry_removed_by_hand_is_reported(office: Office) -> None:
+    a, b = office.a, office.b
+    a.ok("duty", "add", "A1", now=duty_at("08:50"))
+    a.ok("duty", "add", "A2", now=duty_at("09:20"))
+    a.ok("duty", "add", "A3", now=duty_at("09:40"))
+    b.ok("duty", "add", "B1", now=duty_at("09:00"), user="lina")
+    sync(a)
+    sync(b)
+    assert [ev["text"] for ev in duty_events(b)] == ["A1", "B1", "A2", "A3"]
+    path = b.root / "duty" / "2026" / "11" / f"{DUTY_DAY}.yaml"
+    node = yamlio.loads(path.read_text(encoding="utf-8"), str(path))
+    del node["history"][2]  # A2: A3's seal names it
+    path.write_text(yamlio.dumps(node), encoding="utf-8")
+    result = b("check", now=duty_at("23:00"))
+    assert result.exit_code == 3 and "history[3] was altered, or an event before it removed" in result.stdout
+
+
+# --- a disposal on one clone against a change on another ----------------------------------------------
+
+FEB = "2024-02-20T10:00:00+08:00"
+AFTER = "2026-03-02T09:00:00+08:00"
+
+
+def _old_patrol_on_both(office: Office) -> str:
+    a, b = office.a, office.b
+    record = a.ok("patrol", "add", "--area", "3号楼", now=FEB).stdout.strip()
+    a.ok("patrol", "finding", record, "--category", "facilities", "--place", "2单元电梯", "--description", "按钮失灵",
+         now="2024-02-20T10:10:00+08:00")
+    a.ok("patrol", "summary", "--month", "2024-02", now="2024-03-01T09:00:00+08:00")
+    sync(a)
+    sync(b)
+    return record
+
+
+def _patrol_path(clone: Svc, record: str) -> Path:
+    return clone.root / "patrols" / "2024" / "02" / f"{record}.yaml"
+
+
+def _assert_kept(office: Office, record: str, *clones: Svc) -> None:
+    for clone in clones:
+        text = _patrol_path(clone, record).read_text(encoding="utf-8")
+        events = plain(yamlio.loads(text, record)["history"])
+        assert [ev["action"] for ev in events] == ["patrol", "finding", "fixed", "note"]
+        assert events[2]["note"] == "已更换按钮"
+        note = events[3]["text"]  # the store's language is zh
+        assert "撤销销毁" in note and "zhaomin" in note and "admin" in note and "2026-03-02T09:00:00+08:00" in note
+        assert events[3]["by"] == "admin"  # who disposed of it
+        register = json.loads(clone.ok("retention", "register", "--format", "json", now=AFTER).stdout)
+        assert [e["record"] for e in register] == [record]  # the register keeps its entry
+        checked(clone, now=AFTER)
+    assert remote_files(office, "patrols") == [f"patrols/2024/02/{record}.yaml"]
+
+
+def test_a_fix_recorded_on_one_clone_wins_over_a_disposal_on_the_other(office: Office) -> None:
+    a, b = office.a, office.b
+    record = _old_patrol_on_both(office)
+    a.ok("retention", "apply", "--approved-by", "zhaomin", now=AFTER, user="admin")
+    b.ok("patrol", "fixed", record, "1", "--note", "已更换按钮", now="2026-03-02T08:30:00+08:00", user="lina")
+    sync(a)  # the disposal is published first
+    said = sync(b)  # b's fix meets the deletion: the change wins, no hand-run git
+    assert record in said and "销毁" in said
+    sync(a)
+    assert head(a.root) == head(b.root)
+    _assert_kept(office, record, a, b)
+
+
+def test_a_disposal_rebased_onto_a_published_fix_keeps_the_record(office: Office) -> None:
+    a, b = office.a, office.b
+    record = _old_patrol_on_both(office)
+    a.ok("retention", "apply", "--approved-by", "zhaomin", now=AFTER, user="admin")
+    b.ok("patrol", "fixed", record, "1", "--note", "已更换按钮", now="2026-03-02T08:30:00+08:00", user="lina")
+    sync(b)  # the fix is published first
+    said = sync(a)  # a's disposal is rebased onto it
+    assert record in said
+    sync(b)
+    assert head(a.root) == head(b.root)
+    _assert_kept(office, record, a, b)
+    # still disposable by the rule: a later apply disposes of it again, with a second register entry
+    a.ok("retention", "apply", "--approved-by", "zhaomin", now="2026-03-03T09:00:00+08:00", user="admin")
+    assert not _patrol_path(a, record).exists()
+    checked(a, now="2026-03-03T10:00:00+08:00")
