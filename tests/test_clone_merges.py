@@ -6,8 +6,13 @@ rebases."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from svc import yamlio
 from svc.merge import merge_texts
@@ -106,8 +111,6 @@ def test_the_same_record_added_on_two_clones_is_one_record() -> None:
 
 def test_the_merge_driver_never_folds_two_customers_into_one_record(svc: Svc) -> None:
     """Outside svc sync too (a plain git merge): the driver fails rather than drop a customer."""
-    import pytest
-
     from svc.errors import RecordError
 
     case = svc.open("complaint", "--customer", "张三", now=day(5))
@@ -245,3 +248,81 @@ def test_a_disposal_rebased_onto_a_published_fix_keeps_the_record(office: Office
     a.ok("retention", "apply", "--approved-by", "zhaomin", now="2026-03-03T09:00:00+08:00", user="admin")
     assert not _patrol_path(a, record).exists()
     checked(a, now="2026-03-03T10:00:00+08:00")
+
+
+# --- the duty merge itself: every event once, time order, seals verifiable, either way round ---------
+
+DUTY_REL = f"duty/2026/11/{DUTY_DAY}.yaml"
+
+
+def _duty_text(events: list[dict[str, Any]]) -> str:
+    from svc.duty import DAY_KEYS
+    from svc.store import ordered_node
+
+    return yamlio.dumps(ordered_node({"date": DUTY_DAY, "history": events}, DAY_KEYS))
+
+
+def _sealed_chain(start: list[dict[str, Any]], entries: list[tuple[int, str, str]]) -> list[dict[str, Any]]:
+    from svc.duty import sealed
+
+    history = list(start)
+    for minute, user, text in entries:
+        history.append(sealed(history, {"at": duty_at(f"10:{minute:02d}"), "by": user, "action": "entry",
+                                        "text": text}))
+    return history
+
+
+Entry = tuple[int, str, str]
+ENTRY = st.tuples(st.integers(0, 20), st.sampled_from(("wangfang", "lina")))
+
+
+def _labelled(prefix: str, items: list[tuple[int, str]], start: int) -> list[Entry]:
+    return [(max(m, start), u, f"{prefix}{i}") for i, (m, u) in enumerate(sorted(items))]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ENTRY, max_size=3), st.lists(ENTRY, min_size=1, max_size=5), st.lists(ENTRY, min_size=1, max_size=5))
+def test_duty_merge_keeps_every_entry_in_time_order_with_verifiable_seals(
+        shared_items: list[tuple[int, str]], my_items: list[tuple[int, str]], their_items: list[tuple[int, str]]) -> None:
+    from zoneinfo import ZoneInfo
+
+    from svc.duty import check_day
+
+    shared = _sealed_chain([], _labelled("S", shared_items, 0))
+    start = int(shared[-1]["at"][14:16]) if shared else 0
+    mine = _sealed_chain(shared, _labelled("A", my_items, start))
+    theirs = _sealed_chain(shared, _labelled("B", their_items, start))
+    base = _duty_text(shared) if shared else ""  # a day both clones began on their own: no base
+    ours_text, theirs_text = _duty_text(mine), _duty_text(theirs)
+    merged, conflicts = merge_texts(base, ours_text, theirs_text, DUTY_REL)
+    assert conflicts == [] and merge_texts(base, theirs_text, ours_text, DUTY_REL)[0] == merged  # either way round
+    events = plain(yamlio.loads(merged, DUTY_REL)["history"])
+    keyed = [json.dumps(ev, sort_keys=True) for ev in events]
+    assert sorted(keyed) == sorted({json.dumps(ev, sort_keys=True) for ev in mine + theirs})  # each once, none made up
+    assert [ev["at"] for ev in events] == sorted(ev["at"] for ev in events)
+    for side in (mine, theirs):  # no seal rewritten, each side's order kept
+        assert [k for k in keyed if k in {json.dumps(ev, sort_keys=True) for ev in side}] == \
+            [json.dumps(ev, sort_keys=True) for ev in side]
+    assert check_day(events, date.fromisoformat(DUTY_DAY), ZoneInfo("Asia/Shanghai"), None) == []
+    for side_text in (ours_text, theirs_text):  # the next sync of either side changes nothing
+        assert merge_texts(base, merged, side_text, DUTY_REL) == (merged, [])
+
+
+def test_two_handovers_on_one_day_on_two_clones_stop_the_merge_with_a_reason() -> None:
+    from svc.duty import sealed
+    from svc.errors import RecordError
+
+    shared = _sealed_chain([], [(0, "wangfang", "S")])
+
+    def handed(history: list[dict[str, Any]], minute: int, by: str, to: str) -> list[dict[str, Any]]:
+        history = list(history)
+        history.append(sealed(history, {"at": duty_at(f"1{minute}:00"), "by": by, "action": "handover", "to": to,
+                                        "equipment": "正常"}))
+        history.append(sealed(history, {"at": duty_at(f"1{minute}:05"), "by": to, "action": "accept",
+                                        "handover": 1}))
+        return history
+
+    base = _duty_text(shared)
+    mine, theirs = _duty_text(handed(shared, 2, "wangfang", "lina")), _duty_text(handed(shared, 3, "lijun", "admin"))
+    with pytest.raises(RecordError, match="both clones recorded handovers on this day"):
+        merge_texts(base, mine, theirs, DUTY_REL)
