@@ -7,7 +7,8 @@ the order they happened:
     handover  the outgoing person hands the desk to `to`: the equipment check, a note, and
               every open item being handed over (case, what is due, when)
     accept    the incoming person confirms handover number `handover` (their own
-              equipment check and note)
+              equipment check and note); `handover_seal` names it for good, since a
+              merge of two clones' logs may put another handover before it
     sign      the supervisor's daily signature (covers every entry before it)
 
 No page is torn out and no entry is altered (不得撕页, 记录不得涂改): the file is only
@@ -62,6 +63,7 @@ EVENT_SPEC = s.mapping({
     "note": s.text(),
     "items": s.seq(ITEM_SPEC),
     "handover": s.integer(False, 1),
+    "handover_seal": s.text(),
     "seal": s.text(True),
 })
 DAY_SPEC = s.mapping({"date": s.date(True), "history": s.seq(EVENT_SPEC, True)})
@@ -102,6 +104,17 @@ class Handover:
     note: str | None
     items: list[dict[str, Any]]
     accepted: dict[str, Any] | None  # the accept event, when the incoming person confirmed
+    seal: str | None = None  # the handover event's seal: what an acceptance names it by
+
+
+def accepted_handover(event: dict[str, Any], given: list[Any]) -> Any:
+    """The handover (of those `given` before it) an acceptance confirms: by the handover's
+    seal, which stays true when a merge of two clones' logs puts another clone's handover
+    before it; by its number in the day for an acceptance written before seals were named."""
+    if event.get("handover_seal"):
+        return next((h for h in given if h.seal == event["handover_seal"]), None)
+    number = int(event.get("handover") or 0)
+    return given[number - 1] if 1 <= number <= len(given) else None
 
 
 def handovers(history: list[dict[str, Any]]) -> list[Handover]:
@@ -109,11 +122,11 @@ def handovers(history: list[dict[str, Any]]) -> list[Handover]:
     for event in history:
         if event.get("action") == "handover":
             out.append(Handover(len(out) + 1, event["at"], event["by"], event["to"], event.get("equipment") or "",
-                                event.get("note"), list(event.get("items") or []), None))
+                                event.get("note"), list(event.get("items") or []), None, event.get("seal")))
         elif event.get("action") == "accept":
-            number = int(event["handover"])
-            if 1 <= number <= len(out):
-                out[number - 1].accepted = event
+            target = accepted_handover(event, out)
+            if target is not None:
+                target.accepted = event
     return out
 
 
@@ -149,18 +162,19 @@ def check_day(history: list[Any], day: dt.date, tz: dt.tzinfo, users: Any) -> li
                 if event.get(key) and event.get(key) not in users:
                     found.append((i, f"history[{i + 1}].{key}: unknown user {event.get(key)!r}"))
         if action == "handover":
-            given.append(Handover(len(given) + 1, event["at"], event["by"], event.get("to") or "", "", None, [], None))
+            given.append(Handover(len(given) + 1, event["at"], event["by"], event.get("to") or "", "", None, [], None,
+                                  event.get("seal")))
         elif action == "accept" and event.get("handover"):
             number = int(event["handover"])
-            if not 1 <= number <= len(given):
+            target = accepted_handover(event, given)
+            if target is None:
                 found.append((i, f"history[{i + 1}] accepts handover {number}, which is not before it"))
-            elif event["by"] != given[number - 1].to:
-                found.append((i, f"history[{i + 1}]: handover {number} was to {given[number - 1].to}, "
-                                 f"not {event['by']}"))
-            elif given[number - 1].accepted is not None:
+            elif event["by"] != target.to:
+                found.append((i, f"history[{i + 1}]: handover {number} was to {target.to}, not {event['by']}"))
+            elif target.accepted is not None:
                 found.append((i, f"history[{i + 1}]: handover {number} was already accepted"))
             else:
-                given[number - 1].accepted = event
+                target.accepted = event
         elif action == "sign" and users and event["by"] in users and users[event["by"]].role not in MANAGER_ROLES:
             found.append((i, f"history[{i + 1}]: the duty log is signed by a supervisor "
                              f"({', '.join(MANAGER_ROLES)}), not {event['by']}"))
@@ -217,5 +231,5 @@ def history_of(store: Store, day: dt.date) -> list[dict[str, Any]]:
     return plain(node["history"])
 
 
-__all__ = ["DAY_KEYS", "DAY_SPEC", "FOLDER", "Handover", "check_day", "day_files", "day_path", "handovers",
+__all__ = ["DAY_KEYS", "DAY_SPEC", "FOLDER", "Handover", "accepted_handover", "check_day", "day_files", "day_path", "handovers",
            "history_of", "pending_for", "read_day", "seal", "sealed", "unsigned"]

@@ -261,17 +261,24 @@ def merge_duty(ours: Any, theirs: Any, path: str) -> str:
 
 
 def _same_handovers(mine: list[Event], other: list[Event], united: list[Event], path: str) -> None:
-    """An acceptance names its handover by number in the day: the merge may not make it
-    name another one (two clones that both handed over on one day)."""
-    def targets(history: list[Event]) -> dict[str, str]:
-        given = [ev for ev in history if ev["action"] == "handover"]
-        return {_identity(ev): _identity(given[int(ev["handover"]) - 1]) for ev in history
-                if ev["action"] == "accept" and 0 < int(ev["handover"]) <= len(given)}
+    """An acceptance written before acceptances named their handover's seal names it by its
+    number in the day: the merge may not make it name another one."""
+    def targets(history: list[Event]) -> dict[str, str | None]:
+        given: list[Any] = []
+        out: dict[str, str | None] = {}
+        for ev in history:
+            if ev["action"] == "handover":
+                given.append(duty.Handover(len(given) + 1, ev["at"], ev["by"], ev.get("to") or "", "", None, [],
+                                           None, ev.get("seal")))
+            elif ev["action"] == "accept":
+                target = duty.accepted_handover(ev, given)
+                out[_identity(ev)] = target.seal if target is not None else None
+        return out
 
     now = targets(united)
     for side in (mine, other):
         for accept, handover in targets(side).items():
             if now.get(accept) != handover:
                 raise RecordError(path, None, "both clones recorded handovers on this day, and uniting them would "
-                                              "make an acceptance name another handover; hand the desk over on one "
-                                              "clone per day")
+                                              "make an acceptance (written before svc named a handover by its "
+                                              "seal) name another handover; hand the desk over on one clone per day")

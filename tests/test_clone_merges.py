@@ -308,21 +308,65 @@ def test_duty_merge_keeps_every_entry_in_time_order_with_verifiable_seals(
         assert merge_texts(base, merged, side_text, DUTY_REL) == (merged, [])
 
 
-def test_two_handovers_on_one_day_on_two_clones_stop_the_merge_with_a_reason() -> None:
+def _handed(history: list[dict[str, Any]], hour: int, by: str, to: str, named: bool) -> list[dict[str, Any]]:
     from svc.duty import sealed
+
+    history = list(history)
+    history.append(sealed(history, {"at": duty_at(f"{hour}:00"), "by": by, "action": "handover", "to": to,
+                                    "equipment": "正常"}))
+    accept = {"at": duty_at(f"{hour}:05"), "by": to, "action": "accept", "handover": 1}
+    if named:
+        accept["handover_seal"] = history[-1]["seal"]
+    history.append(sealed(history, accept))
+    return history
+
+
+def test_two_clones_handing_over_on_one_day_merge_each_acceptance_naming_its_handover() -> None:
+    from zoneinfo import ZoneInfo
+
+    from svc.duty import DAY_SPEC, check_day, handovers
+    from svc.schema import check_root
+
+    shared = _sealed_chain([], [(0, "wangfang", "S")])
+    base = _duty_text(shared)
+    # the later clone's handover lands first in time: its acceptance's number 1 is now the 2nd handover
+    mine = _duty_text(_handed(shared, 15, "wangfang", "lina", named=True))
+    theirs = _duty_text(_handed(shared, 12, "lijun", "admin", named=True))
+    merged, _ = merge_texts(base, mine, theirs, DUTY_REL)
+    node = yamlio.loads(merged, DUTY_REL)
+    assert check_root(node, DAY_SPEC, DUTY_REL) == []  # as svc reads it: handover: 1 is a number
+    events = plain(node["history"])
+    assert check_day(events, date.fromisoformat(DUTY_DAY), ZoneInfo("Asia/Shanghai"), None) == []
+    assert [(h.by, h.to, h.accepted is not None and h.accepted["by"]) for h in handovers(events)] == \
+        [("lijun", "admin", "admin"), ("wangfang", "lina", "lina")]
+
+
+def test_acceptances_written_before_seals_were_named_stop_a_merge_that_would_misname_them() -> None:
     from svc.errors import RecordError
 
     shared = _sealed_chain([], [(0, "wangfang", "S")])
-
-    def handed(history: list[dict[str, Any]], minute: int, by: str, to: str) -> list[dict[str, Any]]:
-        history = list(history)
-        history.append(sealed(history, {"at": duty_at(f"1{minute}:00"), "by": by, "action": "handover", "to": to,
-                                        "equipment": "正常"}))
-        history.append(sealed(history, {"at": duty_at(f"1{minute}:05"), "by": to, "action": "accept",
-                                        "handover": 1}))
-        return history
-
     base = _duty_text(shared)
-    mine, theirs = _duty_text(handed(shared, 2, "wangfang", "lina")), _duty_text(handed(shared, 3, "lijun", "admin"))
+    mine = _duty_text(_handed(shared, 15, "wangfang", "lina", named=False))
+    theirs = _duty_text(_handed(shared, 12, "lijun", "admin", named=False))
     with pytest.raises(RecordError, match="both clones recorded handovers on this day"):
         merge_texts(base, mine, theirs, DUTY_REL)
+
+
+def test_handovers_on_two_clones_of_one_day_sync_and_check(office: Office) -> None:
+    a, b = office.a, office.b
+    a.ok("duty", "add", "A 早班", now=duty_at("08:00"))
+    sync(a)
+    sync(b)
+    b.ok("handover", "--to", "admin", "--equipment", "正常", now=duty_at("12:00"), user="lina")
+    b.ok("handover", "accept", "--equipment", "正常", now=duty_at("12:05"), user="admin")
+    a.ok("handover", "--to", "lina", "--equipment", "电话正常", now=duty_at("17:00"))
+    a.ok("handover", "accept", "--equipment", "正常", now=duty_at("17:05"), user="lina")
+    sync(a)
+    sync(b)  # b's 12:00 handover goes before a's 17:00 one
+    sync(a)
+    for number, (by, to) in ((1, ("lina", "admin")), (2, ("wangfang", "lina"))):
+        shown = json.loads(a.ok("handover", "show", "--date", DUTY_DAY, "--number", str(number), "--format", "json",
+                                now=duty_at("23:00")).stdout)
+        assert (shown["by"], shown["to"], shown["accepted"]["by"]) == (by, to, to), shown
+    for clone in (a, b):
+        checked(clone, now=duty_at("23:00"))
