@@ -181,17 +181,21 @@ def _rewrite_unpushed(store: Store, git: Git, base: str, head: str, clashes: lis
         git.run("read-tree", commit, env=index_env)
         touched = git.run("diff", "--name-only", "--no-renames", base, commit).stdout.split()
         for rel in touched:
-            text = git.show(commit, rel)
-            if text is None:
-                continue
+            listed = git.run("ls-tree", commit, "--", rel).stdout.split()
+            if len(listed) < 3:
+                continue  # deleted in this commit
+            mode, blob = listed[0], listed[2]
             new_rel = swap(rel)
-            new_text = swap(text)
-            if new_rel == rel and new_text == text:
+            if rel.endswith(".yaml"):  # records and registers are text; any other file keeps its bytes
+                text = git.show(commit, rel) or ""
+                new_text = swap(text)
+                if new_text != text:
+                    blob = git.run("hash-object", "-w", "--stdin", input_text=new_text).stdout.strip()
+            if new_rel == rel and blob == listed[2]:
                 continue
-            blob = git.run("hash-object", "-w", "--stdin", input_text=new_text).stdout.strip()
             if new_rel != rel:
                 git.run("update-index", "--force-remove", rel, env=index_env)
-            git.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{new_rel}", env=index_env)
+            git.run("update-index", "--add", "--cacheinfo", f"{mode},{blob},{new_rel}", env=index_env)
         tree = git.run("write-tree", env=index_env).stdout.strip()
         fields = git.run("log", "-1", "--format=%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B", commit).stdout
         an, ae, ad, cn, ce, cd, message = fields.split("\x00", 6)
