@@ -151,7 +151,30 @@ def _said(group: list[Event]) -> str:
     return "; ".join(parts)
 
 
-def merge_texts(base: str, ours: str, theirs: str, path: str) -> tuple[str, list[str]]:
+# What the driver says when it stops a merge (in the store's language, `lang:` in svc.yaml).
+REFUSALS: dict[str, dict[str, str]] = {
+    "zh": {
+        "two-records": "两条不同的记录使用了同一编号 {id}（{one}；{two}）：两个副本使用了同一台号；svc sync 会把尚未"
+                       "推送的一条改编号（svc setup --desk 为每个副本设置各自的台号）",
+        "handovers": "两个副本在这一天都有交接班，合并后一条旧格式的接班确认会指向另一次交接班；"
+                     "不合并，请在同一副本上完成当天的交接班",
+    },
+    "en": {
+        "two-records": "two different records have the ID {id} ({one}; {two}): two clones use the same desk "
+                       "letter; svc sync renumbers the one not yet shared (svc setup --desk gives each clone its "
+                       "own letter)",
+        "handovers": "both clones recorded handovers on this day, and uniting them would make an acceptance "
+                     "(written before svc named a handover by its seal) name another handover; hand the desk over "
+                     "on one clone per day",
+    },
+}
+
+
+def refusal(lang: str, key: str, **values: object) -> str:
+    return REFUSALS.get(lang, REFUSALS["en"])[key].format(**values)
+
+
+def merge_texts(base: str, ours: str, theirs: str, path: str, lang: str = "en") -> tuple[str, list[str]]:
     """The merged file text and the conflicts resolved (raises RecordError if unreadable)."""
     folder = path.split("/")[0]
     ours_node = yamlio.loads(ours, f"{path} (ours)")
@@ -161,7 +184,7 @@ def merge_texts(base: str, ours: str, theirs: str, path: str) -> tuple[str, list
             check_register_node(node, path)
         return _merge_register(ours_node, theirs_node), []
     if folder == duty.FOLDER:
-        return merge_duty(ours_node, theirs_node, path), []
+        return merge_duty(ours_node, theirs_node, path, lang), []
     kind = KINDS.get(folder)
     if kind is None or not isinstance(ours_node, dict) or not isinstance(theirs_node, dict):
         raise RecordError(path, None, "not a record svc knows how to merge")
@@ -179,10 +202,8 @@ def merge_texts(base: str, ours: str, theirs: str, path: str) -> tuple[str, list
     base_node = yamlio.loads(base, f"{path} (base)") if base.strip() else None
     if not isinstance(base_node, dict) and not same_record(ours_node, theirs_node, kind):
         # made apart (each clone added the file) with other intake: two customers' cases
-        raise RecordError(path, None, f"two different records have the ID {plain(ours_node.get('id'))} "
-                                      f"({describe(ours_node)}; {describe(theirs_node)}): two clones use the same "
-                                      "desk letter; svc sync renumbers the one not yet shared (svc setup --desk "
-                                      "gives each clone its own letter)")
+        raise RecordError(path, None, refusal(lang, "two-records", id=plain(ours_node.get("id")),
+                                              one=describe(ours_node), two=describe(theirs_node)))
     history, conflicts = merge_history(ours_history, theirs_history, kind)
     for key in facts:  # facts both sides never change (intake); state is recomputed below
         if key in ours_node or key in theirs_node:
@@ -230,7 +251,7 @@ def describe(node: Any) -> str:
 
 # --- the duty log ----------------------------------------------------------------------------
 
-def merge_duty(ours: Any, theirs: Any, path: str) -> str:
+def merge_duty(ours: Any, theirs: Any, path: str, lang: str = "en") -> str:
     """One day's duty log from two clones: every event of both, in time order (each side's
     own order kept, ties broken by content so either clone computes the same file), and no
     seal rewritten: each clone's events stay a chain (svc/duty.py checks per-clone chains)."""
@@ -255,12 +276,12 @@ def merge_duty(ours: Any, theirs: Any, path: str) -> str:
         at[side] += 1
     if united == mine:
         return yamlio.dumps(ours)
-    _same_handovers(mine, other, united, path)
+    _same_handovers(mine, other, united, path, lang)
     ours["history"] = united
     return yamlio.dumps(ours)
 
 
-def _same_handovers(mine: list[Event], other: list[Event], united: list[Event], path: str) -> None:
+def _same_handovers(mine: list[Event], other: list[Event], united: list[Event], path: str, lang: str) -> None:
     """An acceptance written before acceptances named their handover's seal names it by its
     number in the day: the merge may not make it name another one."""
     def targets(history: list[Event]) -> dict[str, str | None]:
@@ -279,6 +300,4 @@ def _same_handovers(mine: list[Event], other: list[Event], united: list[Event], 
     for side in (mine, other):
         for accept, handover in targets(side).items():
             if now.get(accept) != handover:
-                raise RecordError(path, None, "both clones recorded handovers on this day, and uniting them would "
-                                              "make an acceptance (written before svc named a handover by its "
-                                              "seal) name another handover; hand the desk over on one clone per day")
+                raise RecordError(path, None, refusal(lang, "handovers"))

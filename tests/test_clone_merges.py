@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from svc import yamlio
 from svc.merge import merge_texts
 from svc.model import plain
-from tests.conftest import Svc
+from tests.conftest import Svc, run_svc
 from tests.test_clones import Office, case_path, day, git, head, history, office, open_case, sync  # noqa: F401
 
 SAME_DESK = {"SVC_DESK": "A"}
@@ -118,6 +118,19 @@ def test_the_merge_driver_never_folds_two_customers_into_one_record(svc: Svc) ->
     theirs = ours.replace("张三", "李四")
     with pytest.raises(RecordError, match="two different records have the ID C2611-A001"):
         merge_texts("", ours, theirs, f"cases/2026/11/{case}.yaml")
+
+
+def test_the_driver_git_runs_fails_the_merge_in_the_store_language_and_leaves_both_sides(svc: Svc,
+                                                                                          tmp_path: Path) -> None:
+    case = svc.open("complaint", "--customer", "张三", now=day(5))
+    ours_text = case_path(svc, case).read_text(encoding="utf-8")
+    files = {"base": "", "ours": ours_text, "theirs": ours_text.replace("张三", "李四")}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    done = run_svc("merge-file", *(str(tmp_path / n) for n in files), f"cases/2026/11/{case}.yaml", cwd=svc.root)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "两条不同的记录使用了同一编号 C2611-A001" in done.stderr  # the store says lang: zh
+    assert (tmp_path / "ours").read_text(encoding="utf-8") == ours_text  # git keeps both sides
 
 
 # --- one day's duty log on two clones -------------------------------------------------------------
