@@ -16,6 +16,8 @@ Two things a merge driver cannot do, because git never hands them to it as one f
   change wins: the record is kept with the change and a note saying the disposal was undone
   (who disposed of it, when, who approved); the disposal register keeps its entry (it is
   append-only), and `svc retention plan` lists the record again if it is still disposable.
+  Likewise a hold put on the record, or an open case linking it, on the other clone while it
+  was disposed of: a hold beats deletion, so sync restores the record from git with a note.
 """
 
 from __future__ import annotations
@@ -48,6 +50,11 @@ MESSAGES: dict[str, dict[str, str]] = {
                                 "如仍可销毁，可再次运行 svc retention apply",
         "refs-merge": "{old} 需要改编（另一个副本已用该编号），但本副本未推送的提交中含合并提交，无法改写；"
                       "请先处理后再同步",
+        "protected-restored": "{record} 在一个副本上被销毁，而另一个副本同时对其{why}：保护优先于销毁，记录已恢复并加备注",
+        "note-protected-restored": "同步：本记录于 {disposed_at} 由 {disposed_by} 销毁（{approved_by} 批准），但另一个"
+                                   "副本同时对其{why}；保护优先于销毁，故撤销销毁、恢复本记录；销毁清册的条目保留",
+        "why-hold": "设置了保全（{holds}）",
+        "why-link": "由处理中的案件关联（{cases}）",
     },
     "en": {
         "renumbered": "{old} is another record on another clone; this clone's is now {new} (a note on each "
@@ -65,6 +72,13 @@ MESSAGES: dict[str, dict[str, str]] = {
                                 "still disposable, svc retention apply disposes of it again",
         "refs-merge": "{old} must be renumbered (another clone has a record under it), but this clone's unpushed "
                       "commits include a merge commit, which sync does not rewrite; sync those by hand first",
+        "protected-restored": "{record} was disposed of on one clone while another {why}: protection beats "
+                              "disposal, so the record is restored with a note",
+        "note-protected-restored": "sync: disposed of at {disposed_at} by {disposed_by} (approved by {approved_by}) "
+                                   "while another clone {why}; protection beats disposal, so the disposal is undone "
+                                   "and the record restored; the disposal register keeps its entry",
+        "why-hold": "put a hold on it ({holds})",
+        "why-link": "linked it from an open case ({cases})",
     },
 }
 
@@ -279,6 +293,57 @@ def resolve_disposals(store: Store, git: Git, env: dict[str, str]) -> list[str] 
     return None
 
 
+def parted_at(git: Git) -> str | None:
+    """Where this clone and the remote parted (renumber_clashes fetched the remote's tip)."""
+    theirs = git.run("rev-parse", "--verify", "-q", "FETCH_HEAD", check=False).stdout.strip()
+    return git.run("merge-base", "HEAD", theirs, check=False).stdout.strip() or None if theirs else None
+
+
+def restore_protected(store: Store, git: Git, base: str | None, now: dt.datetime) -> list[str]:
+    """After the rebase: a patrol record disposed of on one clone (since `base`, where the
+    clones parted) that the other protected meanwhile (a hold on it, an open case linking it)
+    is restored from git with a note. A hold beats deletion; a single clone never gets here,
+    since retention apply re-checks holds and links under the lock."""
+    if not base:
+        return []
+    gone = git.run("diff", "--name-only", "--no-renames", "--diff-filter=D", base, "HEAD", "--", PATROLS.folder,
+                   check=False).stdout.split()
+    if not gone:
+        return []
+    from svc.actions import message
+    from svc.keeping import facts
+
+    known = facts(store)
+    lang = store.config.lang
+    told: list[str] = []
+    for rel in gone:
+        record_id = Path(rel).stem
+        holds, cases = known.holds.get(record_id), known.open_links.get(record_id)
+        if not holds and not cases or (store.root / rel).exists():
+            continue
+        deleted_in = git.run("log", "-1", "--format=%H", "--diff-filter=D", "HEAD", "--", rel).stdout.strip()
+        text = git.show(f"{deleted_in}^", rel) if deleted_in else None
+        if text is None:
+            continue
+        why = say(lang, "why-hold", holds="; ".join(holds)) if holds else say(lang, "why-link", cases=", ".join(cases or []))
+        entry = _register_entry(store, record_id) or {}
+        node = yamlio.loads(text, rel)
+        by = entry.get("disposed_by")
+        if not by or (store.config.users and by not in store.config.users):
+            by = str(node["history"][-1]["by"])
+        _append_note(node, node["history"], _replay_kind(PATROLS), by, now,
+                     say(lang, "note-protected-restored", disposed_at=entry.get("disposed_at", "?"),
+                         disposed_by=entry.get("disposed_by", "?"), approved_by=entry.get("approved_by", "?"), why=why))
+        user = store.config.user(by)
+        actor = Actor(by, user.name if user else by, user.role if user else None)
+        at = str(node["history"][-1]["at"])
+        store.write({store.root / rel: yamlio.dumps(node)},
+                    message(f"sync: disposal of {record_id} undone (protected on another clone)", actor, at,
+                            "restore", [record_id]), actor, at)
+        told.append(say(lang, "protected-restored", record=record_id, why=why))
+    return told
+
+
 def _rebasing(git: Git) -> bool:
     for name in ("rebase-merge", "rebase-apply"):
         where = git.run("rev-parse", "--git-path", name).stdout.strip()
@@ -321,4 +386,4 @@ def _register_entry(store: Store, record_id: str) -> dict[str, Any] | None:
     return entries[-1] if entries else None
 
 
-__all__ = ["Renumbered", "note_renumbered", "renumber_clashes", "resolve_disposals"]
+__all__ = ["Renumbered", "note_renumbered", "renumber_clashes", "resolve_disposals", "restore_protected"]

@@ -95,6 +95,7 @@ def sync(store: Store, remote: str, branch: str | None, attempts: int = 3,
     said = []
     for attempt in range(1, attempts + 1):
         clashes = reconcile.renumber_clashes(store, git, remote, branch, ident)
+        parted = reconcile.parted_at(git)
         pulled = git.run("pull", "--rebase", "--quiet", remote, branch, env=ident, check=False)
         settled = reconcile.resolve_disposals(store, git, ident) if pulled.returncode != 0 else []
         if settled is None:
@@ -106,8 +107,10 @@ def sync(store: Store, remote: str, branch: str | None, attempts: int = 3,
         # what the merge driver resolved (a change that no longer applied) is said, not swallowed
         said += [line.removeprefix("svc merge: ") for line in pulled.stderr.splitlines() if line.startswith("svc merge: ")]
         said += settled or []
+        moment = now or dt.datetime.now(store.config.tz)
         if clashes:
-            said += reconcile.note_renumbered(store, clashes, now or dt.datetime.now(store.config.tz))
+            said += reconcile.note_renumbered(store, clashes, moment)
+        said += reconcile.restore_protected(store, git, parted, moment)
         pushed = git.run("push", "--quiet", remote, f"HEAD:{branch}", check=False)
         if pushed.returncode == 0:
             said.append(f"in sync with {remote}/{branch}" + (f" (after {attempt} tries)" if attempt > 1 else ""))

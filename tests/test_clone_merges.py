@@ -383,3 +383,29 @@ def test_handovers_on_two_clones_of_one_day_sync_and_check(office: Office) -> No
         assert (shown["by"], shown["to"], shown["accepted"]["by"]) == (by, to, to), shown
     for clone in (a, b):
         checked(clone, now=duty_at("23:00"))
+
+
+@pytest.mark.parametrize("first", ["disposal", "hold"])
+def test_a_hold_put_on_one_clone_beats_a_disposal_on_the_other(office: Office, first: str) -> None:
+    a, b = office.a, office.b
+    record = _old_patrol_on_both(office)
+    a.ok("retention", "apply", "--approved-by", "zhaomin", now=AFTER, user="admin")
+    hold = b.ok("hold", "add", record, "--reason", "业主诉讼证据保全", now="2026-03-02T08:40:00+08:00",
+                user="lijun").stdout.strip()
+    pusher, other = (a, b) if first == "disposal" else (b, a)
+    sync(pusher)
+    said = other("sync", now="2026-03-02T10:00:00+08:00")
+    assert said.exit_code == 0 and record in said.stderr and hold in said.stderr, said.stderr
+    sync(pusher)
+    assert head(a.root) == head(b.root)
+    for clone in (a, b):
+        events = plain(yamlio.loads(_patrol_path(clone, record).read_text(encoding="utf-8"), record)["history"])
+        assert events[-1]["action"] == "note" and hold in events[-1]["text"] and "撤销销毁" in events[-1]["text"]
+        checked(clone, now="2026-03-02T11:00:00+08:00")
+    # the hold holds: the next apply leaves the record alone
+    assert a.ok("retention", "apply", "--approved-by", "zhaomin", now="2026-03-03T09:00:00+08:00",
+                user="admin").stdout == ""
+    assert _patrol_path(a, record).exists()
+    b.ok("hold", "release", hold, "--reason", "诉讼结束", now="2026-03-03T09:30:00+08:00", user="lijun")
+    sync(b)
+    sync(a)
