@@ -381,6 +381,11 @@ def test_handovers_on_two_clones_of_one_day_sync_and_check(office: Office) -> No
         shown = json.loads(a.ok("handover", "show", "--date", DUTY_DAY, "--number", str(number), "--format", "json",
                                 now=duty_at("23:00")).stdout)
         assert (shown["by"], shown["to"], shown["accepted"]["by"]) == (by, to, to), shown
+    # the log as text: each acceptance shows its handover's number in the merged day
+    text = a.ok("duty", "show", "--date", DUTY_DAY, now=duty_at("23:00")).stdout
+    accepted = [line for line in text.splitlines() if "接班确认" in line]
+    assert len(accepted) == 2 and "周行" in accepted[0] and "李娜" in accepted[1]
+    assert "[接班确认 第1次]" in accepted[0] and "[接班确认 第2次]" in accepted[1]
     for clone in (a, b):
         checked(clone, now=duty_at("23:00"))
 
