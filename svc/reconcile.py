@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from svc import yamlio
-from svc.errors import SvcError
+from svc.errors import RecordError, SvcError
 from svc.gitrepo import Git
 from svc.model import ReplayError, plain
 from svc.store import KINDS, PATROLS, Actor, RecordKind, Store, put_fields
@@ -135,7 +135,7 @@ def renumber_clashes(store: Store, git: Git, remote: str, branch: str, env: dict
         try:
             mine_node = yamlio.loads(mine_text, rel)
             theirs_node = yamlio.loads(remote_text, rel)
-        except Exception:  # an unreadable side: the merge driver words it
+        except RecordError:  # an unreadable side: the merge driver words it
             continue
         if not isinstance(mine_node, dict) or not isinstance(theirs_node, dict):
             continue
@@ -163,9 +163,11 @@ def _free_id(store: Store, git: Git, theirs: str, kind: RecordKind, old: str, ta
     names = set(git.files_at(theirs, folder)) | {f"{folder}/{p.name}" for p in (store.root / folder).glob("*.yaml")}
     numbers = [int(m.group(1)) for name in names if (m := re.match(re.escape(stem) + r"(\d+)\.yaml$", Path(name).name))]
     numbers += [int(t[len(stem):]) for t in taken if t.startswith(stem)]
-    register = store.root / "registers" / "disposal.yaml"
-    if register.exists():
-        numbers += [int(n) for n in re.findall(re.escape(stem) + r"(\d+)", register.read_text(encoding="utf-8"))]
+    from svc.retention import REGISTER_PATH
+
+    here = store.root / REGISTER_PATH
+    for text in (here.read_text(encoding="utf-8") if here.exists() else "", git.show(theirs, REGISTER_PATH) or ""):
+        numbers += [int(n) for n in re.findall(re.escape(stem) + r"(\d+)", text)]  # a disposed number stays used
     return f"{stem}{max(numbers, default=0) + 1:03d}"
 
 
@@ -380,7 +382,7 @@ def _register_entry(store: Store, record_id: str) -> dict[str, Any] | None:
     path = store.root / REGISTER_PATH
     try:
         node = yamlio.load_file(path, store.shown(path)) if path.exists() else None
-    except Exception:
+    except (RecordError, OSError, UnicodeDecodeError):  # svc check words an unreadable register
         return None
     entries = [e for e in plain((node or {}).get("entries") or []) if isinstance(e, dict) and e.get("record") == record_id]
     return entries[-1] if entries else None
