@@ -18,7 +18,8 @@ from svc import yamlio
 from svc.merge import merge_texts
 from svc.model import plain
 from tests.conftest import Svc, run_svc
-from tests.test_clones import Office, case_path, day, git, head, history, office, open_case, sync  # noqa: F401
+from tests.test_clones import (  # noqa: F401  (office, svc_on_path: fixtures)
+    Office, case_path, day, git, head, install, office, open_case, svc_on_path, sync)
 
 SAME_DESK = {"SVC_DESK": "A"}
 
@@ -414,3 +415,27 @@ def test_a_hold_put_on_one_clone_beats_a_disposal_on_the_other(office: Office, f
     b.ok("hold", "release", hold, "--reason", "诉讼结束", now="2026-03-03T09:30:00+08:00", user="lijun")
     sync(b)
     sync(a)
+
+
+def test_the_servers_append_only_hook_accepts_what_sync_settles(
+        office: Office, svc_on_path: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Renumbering, a kept disposal and a merged duty day rewrite nothing published."""
+    monkeypatch.setenv("PATH", svc_on_path["PATH"])
+    install("pre-receive", office.remote / "hooks")
+    a = office.a
+    c = office.clone("c", None)
+    record = _old_patrol_on_both(Office(office.remote, a, c))
+    a.ok("retention", "apply", "--approved-by", "zhaomin", now=AFTER, user="admin")
+    c.ok("patrol", "fixed", record, "1", "--note", "已更换按钮", now="2026-03-02T08:30:00+08:00", user="lina",
+         env=SAME_DESK)
+    open_case(a, "张三", day(5, "10:00"))
+    c.open("complaint", "--customer", "李四", now=day(5, "10:00"), env=SAME_DESK)
+    a.ok("duty", "add", "A 值班", now=duty_at("09:00"))
+    c.ok("duty", "add", "C 值班", now=duty_at("09:30"), user="lina", env=SAME_DESK)
+    sync(a)
+    result = c("sync", now=day(5, "11:00"), env=SAME_DESK)
+    assert result.exit_code == 0, result.stderr
+    sync(a)
+    assert head(a.root) == head(c.root) == git(office.remote, "rev-parse", "main").stdout.strip()
+    assert sorted(a.ok("list", "--status", "all", "--format", "ids").stdout.split()) == ["C2611-A001", "C2611-A002"]
+    checked(a, now=day(5, "12:00"))
