@@ -25,7 +25,9 @@ both sides' events in time order, no seal rewritten (published events never chan
 merged day holds one chain per clone: an event's seal links it to the event before it or,
 where a merge interleaved two clones' events, to an earlier event of its own clone (or to
 none, when that clone began the day). An edited event still matches no link, and an event
-removed from before another of its clone's still breaks that one's.
+removed from before another of its clone's still breaks that one's. An event inserted with a
+seal computed to link to an earlier one looks like another clone's chain: against a forger
+who computes seals, git's history is the record, as said above.
 """
 
 from __future__ import annotations
