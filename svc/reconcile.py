@@ -53,6 +53,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "protected-restored": "{record} 在一个副本上被销毁，而另一个副本同时对其{why}：保护优先于销毁，记录已恢复并加备注",
         "note-protected-restored": "同步：本记录于 {disposed_at} 由 {disposed_by} 销毁（{approved_by} 批准），但另一个"
                                    "副本同时对其{why}；保护优先于销毁，故撤销销毁、恢复本记录；销毁清册的条目保留",
+        "note-deleted-undone": "同步：本记录在一个副本上被删除（销毁清册中没有相应条目），而另一个副本同时对其作了"
+                               "新的记录，故保留本记录",
         "why-hold": "设置了保全（{holds}）",
         "why-link": "由处理中的案件关联（{cases}）",
     },
@@ -77,6 +79,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note-protected-restored": "sync: disposed of at {disposed_at} by {disposed_by} (approved by {approved_by}) "
                                    "while another clone {why}; protection beats disposal, so the disposal is undone "
                                    "and the record restored; the disposal register keeps its entry",
+        "note-deleted-undone": "sync: deleted on one clone (with no disposal register entry) while another "
+                               "clone recorded a change to it; the change wins, so the record is kept",
         "why-hold": "put a hold on it ({holds})",
         "why-link": "linked it from an open case ({cases})",
     },
@@ -368,8 +372,8 @@ def _keep_changed(store: Store, rel: str, text: str) -> str:
     by = entry.get("disposed_by") if entry else None
     if not by or (store.config.users and by not in store.config.users):
         by = str(history[-1]["by"])
-    note = say(lang, "note-disposal-undone", disposed_at=entry["disposed_at"] if entry else "?",
-               disposed_by=(entry or {}).get("disposed_by", "?"), approved_by=(entry or {}).get("approved_by", "?"))
+    note = say(lang, "note-disposal-undone", disposed_at=entry["disposed_at"], disposed_by=entry.get("disposed_by"),
+               approved_by=entry.get("approved_by")) if entry else say(lang, "note-deleted-undone")
     _append_note(node, history, _replay_kind(PATROLS), by, disposed_at, note)
     yamlio.write_atomic(path, yamlio.dumps(node))
     return say(lang, "disposal-undone", record=record_id)

@@ -439,3 +439,19 @@ def test_the_servers_append_only_hook_accepts_what_sync_settles(
     assert head(a.root) == head(c.root) == git(office.remote, "rev-parse", "main").stdout.strip()
     assert sorted(a.ok("list", "--status", "all", "--format", "ids").stdout.split()) == ["C2611-A001", "C2611-A002"]
     checked(a, now=day(5, "12:00"))
+
+
+def test_a_record_deleted_by_hand_on_one_clone_and_changed_on_the_other_is_kept(office: Office) -> None:
+    a, b = office.a, office.b
+    record = _old_patrol_on_both(office)
+    git(a.root, "rm", "-q", str(_patrol_path(a, record).relative_to(a.root)))
+    git(a.root, "-c", "user.name=手工", "-c", "user.email=hand@example.invalid", "commit", "-qm", "tidy")
+    b.ok("patrol", "fixed", record, "1", "--note", "已更换按钮", now="2026-03-02T08:30:00+08:00", user="lina")
+    sync(a)
+    sync(b)
+    sync(a)
+    for clone in (a, b):
+        events = plain(yamlio.loads(_patrol_path(clone, record).read_text(encoding="utf-8"), record)["history"])
+        assert [ev["action"] for ev in events] == ["patrol", "finding", "fixed", "note"]
+        assert "销毁清册中没有相应条目" in events[-1]["text"]
+        checked(clone, now=AFTER)
