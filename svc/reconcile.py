@@ -157,6 +157,14 @@ def renumber_clashes(store: Store, git: Git, remote: str, branch: str, env: dict
     return clashes
 
 
+def clash_stopped(stderr: str) -> bool:
+    """Whether the merge driver stopped a rebase on two records under one ID."""
+    from svc.merge import REFUSALS
+
+    marks = [table["two-records"].split("{")[0] for table in REFUSALS.values()]
+    return any(line.startswith("svc merge: ") and any(mark in line for mark in marks) for line in stderr.splitlines())
+
+
 def _free_id(store: Store, git: Git, theirs: str, kind: RecordKind, old: str, taken: set[str]) -> str:
     """The next number after every one this desk's stem has here, on the remote, in the
     disposal register, or just given: it collides with neither side."""
@@ -392,4 +400,4 @@ def _register_entry(store: Store, record_id: str) -> dict[str, Any] | None:
     return entries[-1] if entries else None
 
 
-__all__ = ["Renumbered", "note_renumbered", "renumber_clashes", "resolve_disposals", "restore_protected"]
+__all__ = ["Renumbered", "clash_stopped", "note_renumbered", "renumber_clashes", "resolve_disposals", "restore_protected"]

@@ -93,13 +93,16 @@ def sync(store: Store, remote: str, branch: str | None, attempts: int = 3,
     if git.run("var", "GIT_COMMITTER_IDENT", check=False).returncode != 0:
         ident = {"GIT_COMMITTER_NAME": "svc", "GIT_COMMITTER_EMAIL": f"svc@{store.config.office.lower()}.invalid"}
     said = []
+    clashes: list[reconcile.Renumbered] = []
     for attempt in range(1, attempts + 1):
-        clashes = reconcile.renumber_clashes(store, git, remote, branch, ident)
+        clashes += reconcile.renumber_clashes(store, git, remote, branch, ident)
         parted = reconcile.parted_at(git)
         pulled = git.run("pull", "--rebase", "--quiet", remote, branch, env=ident, check=False)
         settled = reconcile.resolve_disposals(store, git, ident) if pulled.returncode != 0 else []
         if settled is None:
             git.run("rebase", "--abort", check=False)
+            if attempt < attempts and reconcile.clash_stopped(pulled.stderr):
+                continue  # the remote moved after the look for clashes: look again
             detail = (pulled.stderr or pulled.stdout).strip().splitlines()
             told = [line.removeprefix("svc merge: ") for line in detail if line.startswith("svc merge: ")]
             cause = told[-1] if told else detail[-1] if detail else pulled.returncode
@@ -110,6 +113,7 @@ def sync(store: Store, remote: str, branch: str | None, attempts: int = 3,
         moment = now or dt.datetime.now(store.config.tz)
         if clashes:
             said += reconcile.note_renumbered(store, clashes, moment)
+            clashes = []
         said += reconcile.restore_protected(store, git, parted, moment)
         pushed = git.run("push", "--quiet", remote, f"HEAD:{branch}", check=False)
         if pushed.returncode == 0:

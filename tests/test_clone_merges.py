@@ -132,6 +132,10 @@ def test_the_driver_git_runs_fails_the_merge_in_the_store_language_and_leaves_bo
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "两条不同的记录使用了同一编号 C2611-A001" in done.stderr  # the store says lang: zh
     assert (tmp_path / "ours").read_text(encoding="utf-8") == ours_text  # git keeps both sides
+    # svc sync knows this stop: when the remote moved after it looked for clashes, it looks again
+    from svc.reconcile import clash_stopped
+
+    assert clash_stopped(done.stderr) and not clash_stopped("svc merge: x.yaml: not a record svc knows how to merge")
 
 
 # --- one day's duty log on two clones -------------------------------------------------------------
