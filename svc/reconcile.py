@@ -236,7 +236,7 @@ def _rewrite_unpushed(store: Store, git: Git, base: str, head: str, clashes: lis
     git.run("reset", "-q", "--keep", parent)
 
 
-def note_renumbered(store: Store, clashes: list[Renumbered], now: dt.datetime) -> list[str]:
+def note_renumbered(store: Store, clashes: list[Renumbered], now: dt.datetime | None) -> list[str]:
     """After the rebase: a note on each of the two records, in one commit; what to tell the user."""
     lang = store.config.lang
     changes: dict[Path, str] = {}
@@ -269,9 +269,10 @@ def note_renumbered(store: Store, clashes: list[Renumbered], now: dt.datetime) -
     return told
 
 
-def _append_note(node: Any, history: Any, replays: Any, by: str, now: dt.datetime, text: str) -> None:
+def _append_note(node: Any, history: Any, replays: Any, by: str, now: dt.datetime | None, text: str) -> None:
+    """A note at `now`, never before the record's last event (times never go back)."""
     last = dt.datetime.fromisoformat(str(history[-1]["at"]))
-    at = max(now.astimezone(last.tzinfo), last)
+    at = max(now.astimezone(last.tzinfo), last) if now is not None else last
     history.append({"at": stamp(at), "by": by, "action": "note", "text": text})
     try:
         put_fields(node, replays.state(replays.replay(plain(history))), replays.order)
@@ -313,7 +314,7 @@ def parted_at(git: Git) -> str | None:
     return git.run("merge-base", "HEAD", theirs, check=False).stdout.strip() or None if theirs else None
 
 
-def restore_protected(store: Store, git: Git, base: str | None, now: dt.datetime) -> list[str]:
+def restore_protected(store: Store, git: Git, base: str | None, now: dt.datetime | None) -> list[str]:
     """After the rebase: a patrol record disposed of on one clone (since `base`, where the
     clones parted) that the other protected meanwhile (a hold on it, an open case linking it)
     is restored from git with a note. A hold beats deletion; a single clone never gets here,

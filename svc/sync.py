@@ -77,7 +77,8 @@ def sync(store: Store, remote: str, branch: str | None, attempts: int = 3,
          now: dt.datetime | None = None) -> list[str]:
     """Pull (rebasing, through the merge driver) and push, retrying when the remote moved.
     Two records under one ID and a disposal against a change are settled on the way
-    (svc/reconcile.py); `now` dates the notes that say so."""
+    (svc/reconcile.py); `now` (SVC_NOW or the clock) dates the notes that say so, else
+    each note takes its record's last event time."""
     from svc import reconcile
 
     git = _git(store)
@@ -110,11 +111,10 @@ def sync(store: Store, remote: str, branch: str | None, attempts: int = 3,
         # what the merge driver resolved (a change that no longer applied) is said, not swallowed
         said += [line.removeprefix("svc merge: ") for line in pulled.stderr.splitlines() if line.startswith("svc merge: ")]
         said += settled or []
-        moment = now or dt.datetime.now(store.config.tz)
         if clashes:
-            said += reconcile.note_renumbered(store, clashes, moment)
+            said += reconcile.note_renumbered(store, clashes, now)
             clashes = []
-        said += reconcile.restore_protected(store, git, parted, moment)
+        said += reconcile.restore_protected(store, git, parted, now)
         pushed = git.run("push", "--quiet", remote, f"HEAD:{branch}", check=False)
         if pushed.returncode == 0:
             said.append(f"in sync with {remote}/{branch}" + (f" (after {attempt} tries)" if attempt > 1 else ""))
