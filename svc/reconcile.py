@@ -153,8 +153,43 @@ def renumber_clashes(store: Store, git: Git, remote: str, branch: str, env: dict
         taken.add(new)
         clashes.append(Renumbered(old, new, kind, describe(theirs_node), describe(mine_node)))
     if clashes:
+        # noted first: a sync killed after the branch moved notes them the next time
+        _journal(store, pending(store) + clashes)
         _rewrite_unpushed(store, git, base, head, clashes, env)
     return clashes
+
+
+JOURNAL = "renumbered.json"
+
+
+def pending(store: Store) -> list[Renumbered]:
+    """Renumberings whose notes are not written yet (a sync was killed, or its pull failed)."""
+    import json
+
+    from svc.store import LOCAL_DIR
+
+    path = store.root / LOCAL_DIR / JOURNAL
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    except (OSError, ValueError):
+        return []
+    folders = {k.folder: k for k in KINDS}
+    return [Renumbered(r["old"], r["new"], folders[r["kind"]], r["other"], r["mine"]) for r in rows
+            if isinstance(r, dict) and r.get("kind") in folders]
+
+
+def _journal(store: Store, clashes: list[Renumbered]) -> None:
+    import json
+
+    from svc.store import LOCAL_DIR
+
+    path = store.root / LOCAL_DIR / JOURNAL
+    if not clashes:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(exist_ok=True)
+    rows = [{"old": c.old, "new": c.new, "kind": c.kind.folder, "other": c.other, "mine": c.mine} for c in clashes]
+    yamlio.write_atomic(path, json.dumps(rows, ensure_ascii=False) + "\n")
 
 
 def clash_stopped(stderr: str) -> bool:
@@ -241,6 +276,11 @@ def note_renumbered(store: Store, clashes: list[Renumbered], now: dt.datetime | 
     lang = store.config.lang
     changes: dict[Path, str] = {}
     told = []
+    # a renumbering that never took effect (killed before the branch moved) has no new file
+    clashes = [c for c in clashes if store.path_of(c.new, c.kind).exists()]
+    if not clashes:
+        _journal(store, [])
+        return []
     first = clashes[0]
     mine = store.path_of(first.new, first.kind)
     # the notes are this clone's: by whoever made its record
@@ -254,8 +294,10 @@ def note_renumbered(store: Store, clashes: list[Renumbered], now: dt.datetime | 
             if clash.kind.folder == "holds" or not path.exists():  # a hold's history has no notes; the commit says it
                 continue
             node = yamlio.loads(path.read_text(encoding="utf-8"), store.shown(path))
-            _append_note(node, node["history"], replays, actor.id, now,
-                         say(lang, key, old=clash.old, new=clash.new, other=other))
+            text = say(lang, key, old=clash.old, new=clash.new, other=other)
+            if any(ev.get("action") == "note" and ev.get("text") == text for ev in plain(node["history"])):
+                continue  # written by a sync killed before it cleared its journal
+            _append_note(node, node["history"], replays, actor.id, now, text)
             changes[path] = yamlio.dumps(node)
         desk = clash.old.split("-")[1].rstrip("0123456789")
         told.append(say(lang, "renumbered", old=clash.old, new=clash.new, desk=desk))
@@ -266,6 +308,7 @@ def note_renumbered(store: Store, clashes: list[Renumbered], now: dt.datetime | 
         at = max(str(yamlio.loads(text, "-")["history"][-1]["at"]) for text in changes.values())
         store.write(dict(changes), message("sync: renumber " + ", ".join(f"{c.old} -> {c.new}" for c in clashes),
                                            actor, at, "renumber", ids), actor, at)
+    _journal(store, [])
     return told
 
 
@@ -401,4 +444,4 @@ def _register_entry(store: Store, record_id: str) -> dict[str, Any] | None:
     return entries[-1] if entries else None
 
 
-__all__ = ["Renumbered", "clash_stopped", "note_renumbered", "renumber_clashes", "resolve_disposals", "restore_protected"]
+__all__ = ["Renumbered", "clash_stopped", "note_renumbered", "pending", "renumber_clashes", "resolve_disposals", "restore_protected"]

@@ -94,7 +94,7 @@ def sync(store: Store, remote: str, branch: str | None, attempts: int = 3,
     if git.run("var", "GIT_COMMITTER_IDENT", check=False).returncode != 0:
         ident = {"GIT_COMMITTER_NAME": "svc", "GIT_COMMITTER_EMAIL": f"svc@{store.config.office.lower()}.invalid"}
     said = []
-    clashes: list[reconcile.Renumbered] = []
+    clashes = reconcile.pending(store)  # renumbered by a sync that did not get to its notes
     for attempt in range(1, attempts + 1):
         clashes += reconcile.renumber_clashes(store, git, remote, branch, ident)
         parted = reconcile.parted_at(git)

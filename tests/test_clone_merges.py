@@ -459,3 +459,30 @@ def test_a_record_deleted_by_hand_on_one_clone_and_changed_on_the_other_is_kept(
         assert [ev["action"] for ev in events] == ["patrol", "finding", "fixed", "note"]
         assert "销毁清册中没有相应条目" in events[-1]["text"]
         checked(clone, now=AFTER)
+
+
+def test_a_sync_stopped_after_renumbering_writes_the_notes_the_next_time(office: Office,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from svc import reconcile
+    from svc.store import Store
+
+    a = office.a
+    c = office.clone("c", None)
+    open_case(a, "张三", day(5, "10:00"))
+    c.open("complaint", "--customer", "李四", now=day(5, "10:00"), env=SAME_DESK)
+    sync(a)
+    store = Store.open(c.root)
+    assert store.git is not None
+    # what a sync killed right after its renumbering leaves: the branch moved, no pull, no notes
+    done = reconcile.renumber_clashes(store, store.git, "origin", "main", {})
+    assert [(r.old, r.new) for r in done] == [("C2611-A001", "C2611-A002")]
+    assert "李四" in case_path(c, "C2611-A002").read_text(encoding="utf-8")
+    result = c("sync", now=day(5, "11:00"), env=SAME_DESK)
+    assert result.exit_code == 0, result.stderr
+    for record in ("C2611-A001", "C2611-A002"):
+        notes = [ev["text"] for ev in show(c, record)["history"] if ev["action"] == "note"]
+        assert len(notes) == 1 and ("C2611-A002" if record == "C2611-A001" else "C2611-A001") in notes[0]
+    assert not (c.root / ".svc" / reconcile.JOURNAL).exists()
+    sync(c)  # nothing written twice
+    assert len([ev for ev in show(c, "C2611-A001")["history"] if ev["action"] == "note"]) == 1
+    checked(c, now=day(5, "12:00"))
