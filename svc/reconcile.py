@@ -361,17 +361,22 @@ def restore_protected(store: Store, git: Git, base: str | None, now: dt.datetime
     """After the rebase: a patrol record disposed of on one clone (since `base`, where the
     clones parted) that the other protected meanwhile (a hold on it, an open case linking it)
     is restored from git with a note. A hold beats deletion; a single clone never gets here,
-    since retention apply re-checks holds and links under the lock."""
-    if not base:
-        return []
-    gone = git.run("diff", "--name-only", "--no-renames", "--diff-filter=D", base, "HEAD", "--", PATROLS.folder,
-                   check=False).stdout.split()
-    if not gone:
-        return []
+    since retention apply re-checks holds and links under the lock. A held record missing
+    from the work tree is restored whenever it was disposed of (a sync killed before this
+    step leaves one); the open cases are read only when a disposal came in this sync."""
     from svc.actions import message
     from svc.keeping import facts
+    from svc.retention import Facts
 
-    known = facts(store)
+    gone = git.run("diff", "--name-only", "--no-renames", "--diff-filter=D", base, "HEAD", "--", PATROLS.folder,
+                   check=False).stdout.split() if base else []
+    known = facts(store) if gone else Facts(frozenset(), _active_holds(store), {})
+    for record_id in known.holds:
+        rel = store.rel(store.path_of(record_id, PATROLS)) if PATROLS.pattern.match(record_id) else None
+        if rel and rel not in gone and not (store.root / rel).exists() and _register_entry(store, record_id):
+            gone.append(rel)
+    if not gone:
+        return []
     lang = store.config.lang
     told: list[str] = []
     for rel in gone:
@@ -400,6 +405,18 @@ def restore_protected(store: Store, git: Git, base: str | None, now: dt.datetime
                             "restore", [record_id]), actor, at)
         told.append(say(lang, "protected-restored", record=record_id, why=why))
     return told
+
+
+def _active_holds(store: Store) -> dict[str, list[str]]:
+    """Record -> the active holds on it (the holds folder alone: cheap on every sync)."""
+    from svc.store import HOLDS
+
+    held: dict[str, list[str]] = {}
+    for record in store.iter_records(HOLDS, []):
+        if record.view.active:
+            for target in record.view.records:
+                held.setdefault(target, []).append(f"{record.view.id} ({record.view.fields['reason']})")
+    return held
 
 
 def _rebasing(git: Git) -> bool:

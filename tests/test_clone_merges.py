@@ -486,3 +486,19 @@ def test_a_sync_stopped_after_renumbering_writes_the_notes_the_next_time(office:
     sync(c)  # nothing written twice
     assert len([ev for ev in show(c, "C2611-A001")["history"] if ev["action"] == "note"]) == 1
     checked(c, now=day(5, "12:00"))
+
+
+def test_a_held_record_left_disposed_of_by_a_stopped_sync_is_restored_by_the_next(office: Office) -> None:
+    a, b = office.a, office.b
+    record = _old_patrol_on_both(office)
+    a.ok("retention", "apply", "--approved-by", "zhaomin", now=AFTER, user="admin")
+    hold = b.ok("hold", "add", record, "--reason", "业主诉讼证据保全", now="2026-03-02T08:40:00+08:00",
+                user="lijun").stdout.strip()
+    sync(a)
+    # what a sync killed after its rebase, before it restored the record, leaves
+    git(b.root, "-c", "user.name=t", "-c", "user.email=t@t", "pull", "-q", "--rebase", "origin", "main")
+    assert not _patrol_path(b, record).exists()
+    said = sync(b)
+    assert record in said and hold in said
+    assert _patrol_path(b, record).exists()
+    checked(b, now="2026-03-02T11:00:00+08:00")
