@@ -150,10 +150,11 @@ def accept(ctx: Context, day: dt.date | None, equipment: str | None, note: str |
         raise NotFoundError(f"no handover to {ctx.actor.id} waiting to be accepted")
     equipment = (equipment or "").strip() or None
     note = (note or "").strip() or None
-    event = workflow.event("accept", ctx.now, ctx.actor.id, handover=target.number, equipment=equipment, note=note)
+    event = workflow.event("accept", ctx.now, ctx.actor.id, handover=target.number, handover_seal=target.seal,
+                           equipment=equipment, note=note)
 
     def still_waiting(history: list[dict[str, Any]]) -> None:
-        if not [h for h in duty.pending_for(history, ctx.actor.id) if h.number == target.number]:
+        if not [h for h in duty.pending_for(history, ctx.actor.id) if h.seal == target.seal]:
             raise RefusedError(f"handover {target.number} of {candidate.isoformat()} was accepted meanwhile")
 
     _append(ctx, candidate, event, f"duty {candidate.isoformat()}: handover {target.number} accepted by "

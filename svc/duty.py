@@ -7,7 +7,8 @@ the order they happened:
     handover  the outgoing person hands the desk to `to`: the equipment check, a note, and
               every open item being handed over (case, what is due, when)
     accept    the incoming person confirms handover number `handover` (their own
-              equipment check and note)
+              equipment check and note); `handover_seal` names it for good, since a
+              merge of two clones' logs may put another handover before it
     sign      the supervisor's daily signature (covers every entry before it)
 
 No page is torn out and no entry is altered (不得撕页, 记录不得涂改): the file is only
@@ -18,6 +19,15 @@ removed leaves a shorter chain that still holds: in a git store `svc check` also
 history of `duty/` (as it does for patrol records) and reports that too. The seal shows a
 hand edit; it is not a signature against a forger who recomputes it - git's history is the
 record.
+
+Two clones that write the same day's log are merged by svc's merge driver (svc/merge.py):
+both sides' events in time order, no seal rewritten (published events never change). So a
+merged day holds one chain per clone: an event's seal links it to the event before it or,
+where a merge interleaved two clones' events, to an earlier event of its own clone (or to
+none, when that clone began the day). An edited event still matches no link, and an event
+removed from before another of its clone's still breaks that one's. An event inserted with a
+seal computed to link to an earlier one looks like another clone's chain: against a forger
+who computes seals, git's history is the record, as said above.
 """
 
 from __future__ import annotations
@@ -55,6 +65,7 @@ EVENT_SPEC = s.mapping({
     "note": s.text(),
     "items": s.seq(ITEM_SPEC),
     "handover": s.integer(False, 1),
+    "handover_seal": s.text(),
     "seal": s.text(True),
 })
 DAY_SPEC = s.mapping({"date": s.date(True), "history": s.seq(EVENT_SPEC, True)})
@@ -95,6 +106,17 @@ class Handover:
     note: str | None
     items: list[dict[str, Any]]
     accepted: dict[str, Any] | None  # the accept event, when the incoming person confirmed
+    seal: str | None = None  # the handover event's seal: what an acceptance names it by
+
+
+def accepted_handover(event: dict[str, Any], given: list[Any]) -> Any:
+    """The handover (of those `given` before it) an acceptance confirms: by the handover's
+    seal, which stays true when a merge of two clones' logs puts another clone's handover
+    before it; by its number in the day for an acceptance written before seals were named."""
+    if event.get("handover_seal"):
+        return next((h for h in given if h.seal == event["handover_seal"]), None)
+    number = int(event.get("handover") or 0)
+    return given[number - 1] if 1 <= number <= len(given) else None
 
 
 def handovers(history: list[dict[str, Any]]) -> list[Handover]:
@@ -102,11 +124,11 @@ def handovers(history: list[dict[str, Any]]) -> list[Handover]:
     for event in history:
         if event.get("action") == "handover":
             out.append(Handover(len(out) + 1, event["at"], event["by"], event["to"], event.get("equipment") or "",
-                                event.get("note"), list(event.get("items") or []), None))
+                                event.get("note"), list(event.get("items") or []), None, event.get("seal")))
         elif event.get("action") == "accept":
-            number = int(event["handover"])
-            if 1 <= number <= len(out):
-                out[number - 1].accepted = event
+            target = accepted_handover(event, out)
+            if target is not None:
+                target.accepted = event
     return out
 
 
@@ -116,12 +138,14 @@ def check_day(history: list[Any], day: dt.date, tz: dt.tzinfo, users: Any) -> li
     previous_seal: str | None = None
     previous_at: dt.datetime | None = None
     given: list[Handover] = []
+    earlier: list[str | None] = [None]  # the links a merged day's event may have: none, or an earlier seal
     for i, event in enumerate(history):
         expected = seal(previous_seal, event)
-        if event.get("seal") != expected:
+        if event.get("seal") != expected and not _linked_earlier(event, earlier):
             found.append((i, f"history[{i + 1}] was altered, or an event before it removed (its seal does not "
                              "match); the duty log is append-only (不得撕页, 记录不得涂改)"))
         previous_seal = event.get("seal")
+        earlier.append(previous_seal)
         at = dt.datetime.fromisoformat(event["at"])
         local = at.astimezone(tz).date()
         # entries and handovers happen on the day; a signature or an acceptance may come later
@@ -140,22 +164,29 @@ def check_day(history: list[Any], day: dt.date, tz: dt.tzinfo, users: Any) -> li
                 if event.get(key) and event.get(key) not in users:
                     found.append((i, f"history[{i + 1}].{key}: unknown user {event.get(key)!r}"))
         if action == "handover":
-            given.append(Handover(len(given) + 1, event["at"], event["by"], event.get("to") or "", "", None, [], None))
+            given.append(Handover(len(given) + 1, event["at"], event["by"], event.get("to") or "", "", None, [], None,
+                                  event.get("seal")))
         elif action == "accept" and event.get("handover"):
             number = int(event["handover"])
-            if not 1 <= number <= len(given):
+            target = accepted_handover(event, given)
+            if target is None:
                 found.append((i, f"history[{i + 1}] accepts handover {number}, which is not before it"))
-            elif event["by"] != given[number - 1].to:
-                found.append((i, f"history[{i + 1}]: handover {number} was to {given[number - 1].to}, "
-                                 f"not {event['by']}"))
-            elif given[number - 1].accepted is not None:
+            elif event["by"] != target.to:
+                found.append((i, f"history[{i + 1}]: handover {number} was to {target.to}, not {event['by']}"))
+            elif target.accepted is not None:
                 found.append((i, f"history[{i + 1}]: handover {number} was already accepted"))
             else:
-                given[number - 1].accepted = event
+                target.accepted = event
         elif action == "sign" and users and event["by"] in users and users[event["by"]].role not in MANAGER_ROLES:
             found.append((i, f"history[{i + 1}]: the duty log is signed by a supervisor "
                              f"({', '.join(MANAGER_ROLES)}), not {event['by']}"))
     return found
+
+
+def _linked_earlier(event: dict[str, Any], earlier: list[str | None]) -> bool:
+    """The event's seal links it to an earlier event (or to none): the chain of its own
+    clone in a day merged from two clones. Tried only when the plain link fails."""
+    return event.get("seal") in {seal(link, event) for link in earlier}
 
 
 def pending_for(history: list[dict[str, Any]], user: str) -> list[Handover]:
@@ -202,5 +233,5 @@ def history_of(store: Store, day: dt.date) -> list[dict[str, Any]]:
     return plain(node["history"])
 
 
-__all__ = ["DAY_KEYS", "DAY_SPEC", "FOLDER", "Handover", "check_day", "day_files", "day_path", "handovers",
+__all__ = ["DAY_KEYS", "DAY_SPEC", "FOLDER", "Handover", "accepted_handover", "check_day", "day_files", "day_path", "handovers",
            "history_of", "pending_for", "read_day", "seal", "sealed", "unsigned"]

@@ -8,6 +8,16 @@ lost but kept as a note saying what it recorded, and reported. The rule: "ours" 
 in `svc sync`'s rebase that is the change already shared through the remote, so
 published history is never rewritten (the server's append-only check holds). The state
 fields are recomputed.
+
+A record's identity is the record, not its first event: two versions of one path that
+were made apart (no common ancestor: each clone added the file) and differ in their
+first event or in any intake fact are two records given one ID, and are never folded
+into one: the merge fails (git keeps both sides) and `svc sync` renumbers the one not yet
+published before it rebases (see svc/sync.py).
+
+A day's duty log (`duty/...`) merges by the union of both sides' events in time order,
+each side's own order kept and every seal left as it was written: the seals form one
+chain per clone, which `svc check` verifies (svc/duty.py).
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from svc import yamlio
+from svc import duty, yamlio
 from svc.errors import RecordError
 from svc.model import CASE_KEYS, ReplayError, plain, replay
 from svc.patrols import PATROL_KEYS, replay_patrol
@@ -141,7 +151,30 @@ def _said(group: list[Event]) -> str:
     return "; ".join(parts)
 
 
-def merge_texts(base: str, ours: str, theirs: str, path: str) -> tuple[str, list[str]]:
+# What the driver says when it stops a merge (in the store's language, `lang:` in svc.yaml).
+REFUSALS: dict[str, dict[str, str]] = {
+    "zh": {
+        "two-records": "两条不同的记录使用了同一编号 {id}（{one}；{two}）：两个副本使用了同一台号；svc sync 会把尚未"
+                       "推送的一条改编号（svc setup --desk 为每个副本设置各自的台号）",
+        "handovers": "两个副本在这一天都有交接班，合并后一条旧格式的接班确认会指向另一次交接班；"
+                     "不合并，请在同一副本上完成当天的交接班",
+    },
+    "en": {
+        "two-records": "two different records have the ID {id} ({one}; {two}): two clones use the same desk "
+                       "letter; svc sync renumbers the one not yet shared (svc setup --desk gives each clone its "
+                       "own letter)",
+        "handovers": "both clones recorded handovers on this day, and uniting them would make an acceptance "
+                     "(written before svc named a handover by its seal) name another handover; hand the desk over "
+                     "on one clone per day",
+    },
+}
+
+
+def refusal(lang: str, key: str, **values: object) -> str:
+    return REFUSALS.get(lang, REFUSALS["en"])[key].format(**values)
+
+
+def merge_texts(base: str, ours: str, theirs: str, path: str, lang: str = "en") -> tuple[str, list[str]]:
     """The merged file text and the conflicts resolved (raises RecordError if unreadable)."""
     folder = path.split("/")[0]
     ours_node = yamlio.loads(ours, f"{path} (ours)")
@@ -152,6 +185,8 @@ def merge_texts(base: str, ours: str, theirs: str, path: str) -> tuple[str, list
         return _merge_register(ours_node, theirs_node), []
     if _is_month_closing(path):
         return _merge_closing(ours, path)
+    if folder == duty.FOLDER:
+        return merge_duty(ours_node, theirs_node, path, lang), []
     kind = KINDS.get(folder)
     if kind is None or not isinstance(ours_node, dict) or not isinstance(theirs_node, dict):
         raise RecordError(path, None, "not a record svc knows how to merge")
@@ -166,6 +201,11 @@ def merge_texts(base: str, ours: str, theirs: str, path: str) -> tuple[str, list
         raise RecordError(path, None, f"two different records have the ID {plain(ours_node.get('id'))} (made at "
                                       f"{first['at']} by {first['by']} and at {second['at']} by {second['by']}): "
                                       "two clones use the same desk letter; give each its own (svc setup --desk B)")
+    base_node = yamlio.loads(base, f"{path} (base)") if base.strip() else None
+    if not isinstance(base_node, dict) and not same_record(ours_node, theirs_node, kind):
+        # made apart (each clone added the file) with other intake: two customers' cases
+        raise RecordError(path, None, refusal(lang, "two-records", id=plain(ours_node.get("id")),
+                                              one=describe(ours_node), two=describe(theirs_node)))
     history, conflicts = merge_history(ours_history, theirs_history, kind)
     for key in facts:  # facts both sides never change (intake); state is recomputed below
         if key in ours_node or key in theirs_node:
@@ -194,3 +234,85 @@ def _merge_register(ours: Any, theirs: Any) -> str:
     entries = {(_identity(e)): e for e in plain(ours.get("entries") or []) + plain(theirs.get("entries") or [])}
     ours["entries"] = sorted(entries.values(), key=lambda e: (e["disposed_at"], e["record"], _identity(e)))
     return yamlio.dumps(ours)
+
+
+# --- one record or two under one ID ----------------------------------------------------------
+
+def identity_facts(node: Any, kind: Kind) -> dict[str, Any]:
+    """What a record was made with: its first event and every field its history does not
+    give (a case's kind, opened_at, customer, intake...)."""
+    history = plain(node.get("history") or [])
+    try:
+        derived = set(kind.state(kind.replay(history)))
+    except ReplayError:
+        derived = set()
+    facts = {k: plain(node.get(k)) for k in kind.order if k != "history" and k not in derived}
+    facts["history[1]"] = history[0] if history else None
+    return facts
+
+
+def same_record(ours: Any, theirs: Any, kind: Kind) -> bool:
+    return identity_facts(ours, kind) == identity_facts(theirs, kind)
+
+
+def describe(node: Any) -> str:
+    """A record in a few words, to tell two under one ID apart: what it is, who made it when.
+    No customer's name: a note on one customer's case may be printed in a letter to them."""
+    history = plain(node.get("history") or [])
+    first = history[0] if history else {}
+    what = plain(node.get("kind")) or first.get("action") or "record"
+    return f"{what} made at {first.get('at')} by {first.get('by')}"
+
+
+# --- the duty log ----------------------------------------------------------------------------
+
+def merge_duty(ours: Any, theirs: Any, path: str, lang: str = "en") -> str:
+    """One day's duty log from two clones: every event of both, in time order (each side's
+    own order kept, ties broken by content so either clone computes the same file), and no
+    seal rewritten: each clone's events stay a chain (svc/duty.py checks per-clone chains)."""
+    from svc import schema as s
+
+    for node, side in ((ours, "ours"), (theirs, "theirs")):
+        problems = s.check_root(node, duty.DAY_SPEC, f"{path} ({side})")
+        if problems:
+            raise RecordError(problems[0].path, problems[0].line, problems[0].message)
+    if plain(ours["date"]) != plain(theirs["date"]):
+        raise RecordError(path, None, f"the two sides are logs of different days ({ours['date']}, {theirs['date']})")
+    mine, other = plain(ours["history"]), plain(theirs["history"])
+    shared = _common_prefix(mine, other)
+    seen = {_identity(ev) for ev in mine}
+    tails = (mine[shared:], [ev for ev in other[shared:] if _identity(ev) not in seen])
+    united = list(mine[:shared])
+    at = [0, 0]
+    while at[0] < len(tails[0]) or at[1] < len(tails[1]):
+        heads = [(side, tails[side][at[side]]) for side in (0, 1) if at[side] < len(tails[side])]
+        side, event = min(heads, key=lambda h: (dt.datetime.fromisoformat(h[1]["at"]), _identity(h[1])))
+        united.append(event)
+        at[side] += 1
+    if united == mine:
+        return yamlio.dumps(ours)
+    _same_handovers(mine, other, united, path, lang)
+    ours["history"] = united
+    return yamlio.dumps(ours)
+
+
+def _same_handovers(mine: list[Event], other: list[Event], united: list[Event], path: str, lang: str) -> None:
+    """An acceptance written before acceptances named their handover's seal names it by its
+    number in the day: the merge may not make it name another one."""
+    def targets(history: list[Event]) -> dict[str, str | None]:
+        given: list[Any] = []
+        out: dict[str, str | None] = {}
+        for ev in history:
+            if ev["action"] == "handover":
+                given.append(duty.Handover(len(given) + 1, ev["at"], ev["by"], ev.get("to") or "", "", None, [],
+                                           None, ev.get("seal")))
+            elif ev["action"] == "accept":
+                target = duty.accepted_handover(ev, given)
+                out[_identity(ev)] = target.seal if target is not None else None
+        return out
+
+    now = targets(united)
+    for side in (mine, other):
+        for accept, handover in targets(side).items():
+            if now.get(accept) != handover:
+                raise RecordError(path, None, refusal(lang, "handovers"))

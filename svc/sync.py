@@ -73,8 +73,14 @@ def _git(store: Store) -> Git:
     return store.git
 
 
-def sync(store: Store, remote: str, branch: str | None, attempts: int = 3) -> list[str]:
-    """Pull (rebasing, through the merge driver) and push, retrying when the remote moved."""
+def sync(store: Store, remote: str, branch: str | None, attempts: int = 3,
+         now: dt.datetime | None = None) -> list[str]:
+    """Pull (rebasing, through the merge driver) and push, retrying when the remote moved.
+    Two records under one ID and a disposal against a change are settled on the way
+    (svc/reconcile.py); `now` (SVC_NOW or the clock) dates the notes that say so, else
+    each note takes its record's last event time."""
+    from svc import reconcile
+
     git = _git(store)
     why = driver_ready(store)
     if why:
@@ -88,16 +94,27 @@ def sync(store: Store, remote: str, branch: str | None, attempts: int = 3) -> li
     if git.run("var", "GIT_COMMITTER_IDENT", check=False).returncode != 0:
         ident = {"GIT_COMMITTER_NAME": "svc", "GIT_COMMITTER_EMAIL": f"svc@{store.config.office.lower()}.invalid"}
     said = []
+    clashes = reconcile.pending(store)  # renumbered by a sync that did not get to its notes
     for attempt in range(1, attempts + 1):
+        clashes += reconcile.renumber_clashes(store, git, remote, branch, ident)
+        parted = reconcile.parted_at(git)
         pulled = git.run("pull", "--rebase", "--quiet", remote, branch, env=ident, check=False)
-        if pulled.returncode != 0:
+        settled = reconcile.resolve_disposals(store, git, ident) if pulled.returncode != 0 else []
+        if settled is None:
             git.run("rebase", "--abort", check=False)
+            if attempt < attempts and reconcile.clash_stopped(pulled.stderr):
+                continue  # the remote moved after the look for clashes: look again
             detail = (pulled.stderr or pulled.stdout).strip().splitlines()
             told = [line.removeprefix("svc merge: ") for line in detail if line.startswith("svc merge: ")]
             cause = told[-1] if told else detail[-1] if detail else pulled.returncode
             raise SvcError(f"pull from {remote} failed: {cause}; nothing changed")
         # what the merge driver resolved (a change that no longer applied) is said, not swallowed
         said += [line.removeprefix("svc merge: ") for line in pulled.stderr.splitlines() if line.startswith("svc merge: ")]
+        said += settled or []
+        if clashes:
+            said += reconcile.note_renumbered(store, clashes, now)
+            clashes = []
+        said += reconcile.restore_protected(store, git, parted, now)
         pushed = git.run("push", "--quiet", remote, f"HEAD:{branch}", check=False)
         if pushed.returncode == 0:
             said.append(f"in sync with {remote}/{branch}" + (f" (after {attempt} tries)" if attempt > 1 else ""))

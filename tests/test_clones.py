@@ -477,16 +477,16 @@ def test_two_clones_on_the_same_desk_letter_do_not_fold_two_cases_into_one(offic
     other = c.open("complaint", "--customer", "李四", "--phone", "13900139000", now=day(5, "10:30"), env=same_desk)
     assert mine == other == "C2611-A001"  # what a shared desk letter does
     sync(a)
-    c_head = head(c.root)
     result = c("sync", env=same_desk)
-    assert result.exit_code == 1
-    assert "C2611-A001" in result.stderr and "desk" in result.stderr and "Traceback" not in result.stderr
-    # nothing was lost or half-done: each desk still holds its own customer
-    assert head(c.root) == c_head and git(c.root, "status", "--porcelain").stdout == ""
+    assert result.exit_code == 0, result.stderr
+    assert "C2611-A001" in result.stderr and "C2611-A002" in result.stderr and "svc setup --desk" in result.stderr
+    # each desk's customer kept: the published case keeps its ID, the other clone's is renumbered
+    assert "张三" in case_path(c, mine).read_text(encoding="utf-8")
+    assert "李四" in case_path(c, "C2611-A002").read_text(encoding="utf-8")
+    assert git(office.remote, "rev-parse", "main").stdout.strip() == head(c.root)
+    published = yamlio.loads(git(office.remote, "show", f"main:cases/2026/11/{mine}.yaml").stdout, mine)
+    assert published["customer"]["name"] == "张三" and "李四" not in json.dumps(plain(published), ensure_ascii=False)
     assert not (c.root / ".git" / "rebase-merge").exists() and not (c.root / ".git" / "rebase-apply").exists()
-    assert "李四" in case_path(c, other).read_text(encoding="utf-8")
-    assert git(office.remote, "rev-parse", "main").stdout.strip() == head(a.root)
-    assert "李四" not in git(office.remote, "show", f"main:cases/2026/11/{mine}.yaml").stdout
 
 
 def test_check_reports_duplicate_ids(svc: Svc) -> None:

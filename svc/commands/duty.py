@@ -118,8 +118,10 @@ def duty_show(env: Env, day_text: str | None, fmt: str, print_as: str | None, ou
             "unsigned": len([e for e in duty.unsigned(history) if e["action"] == "entry"]),
         }))
         return
+    # an acceptance shows the number its handover has in the day (a merge of clones may move it)
+    numbers = {id(h.accepted): h.number for h in duty.handovers(history) if h.accepted is not None}
     for event in history:
-        click.echo(f"{_minute(event['at'])}  {_person(env, event['by'])}  {_line(env, event)}")
+        click.echo(f"{_minute(event['at'])}  {_person(env, event['by'])}  {_line(env, event, numbers.get(id(event)))}")
     left = [e for e in duty.unsigned(history) if e["action"] == "entry"]
     if left:
         click.echo(f"({len(left)} {'entry' if len(left) == 1 else 'entries'} not yet signed by a supervisor)")
@@ -133,7 +135,7 @@ _WORDS = {
 }
 
 
-def _line(env: Env, event: dict[str, Any]) -> str:
+def _line(env: Env, event: dict[str, Any], number: int | None = None) -> str:
     words = _WORDS["zh" if env.store().config.lang == "zh" else "en"]
     action = event["action"]
     if action == "entry":
@@ -143,7 +145,7 @@ def _line(env: Env, event: dict[str, Any]) -> str:
                                         n=len(event.get("items") or []))
         return line + (words["then"] + event["note"] if event.get("note") else "")
     if action == "accept":
-        line = words["accept"].format(number=event["handover"])
+        line = words["accept"].format(number=number or event["handover"])
         return line + (words["equipment"].format(equipment=event["equipment"]) if event.get("equipment") else "")
     return words["sign"]
 
@@ -158,8 +160,9 @@ def _print_log(env: Env, day: dt.date, history: list[dict[str, Any]], print_as: 
     from svc.letters.printing import formats, print_record
 
     store = env.store()
+    numbers = {id(h.accepted): h.number for h in duty.handovers(history) if h.accepted is not None}
     rows = [{"time": _minute(e["at"])[11:] if e["at"][:10] == day.isoformat() else _minute(e["at"])[5:],
-             "by": _person(env, e["by"]), "text": _line(env, e)}
+             "by": _person(env, e["by"]), "text": _line(env, e, numbers.get(id(e)))}
             for e in history if e["action"] != "sign"]
     signs = [e for e in history if e["action"] == "sign"]
     left = duty.unsigned(history)

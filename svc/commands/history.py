@@ -50,7 +50,7 @@ def sync_cmd(env: Env, remote: str, branch: str | None) -> None:
 
     store = env.store()
     with store.locked():
-        for line in sync.sync(store, remote, branch):
+        for line in sync.sync(store, remote, branch, now=env.now(store.config.tz)):
             click.echo(f"svc: {line}", err=True)
 
 
@@ -71,13 +71,25 @@ def merge_file_cmd(base: Path, ours: Path, theirs: Path, path: str) -> None:
 
     try:
         text, conflicts = merge.merge_texts(base.read_text(encoding="utf-8"), ours.read_text(encoding="utf-8"),
-                                            theirs.read_text(encoding="utf-8"), path)
+                                            theirs.read_text(encoding="utf-8"), path, _store_lang())
     except RecordError as exc:
         click.echo(f"svc merge: {exc}", err=True)
         sys.exit(1)
     yamlio.write_atomic(ours, text)
     for line in conflicts:
         click.echo(f"svc merge: {path}: {line}", err=True)
+
+
+def _store_lang() -> str:
+    """The language of the store git runs the driver in (its top folder), for what it says."""
+    from svc import boot
+    from svc.config import load_config
+
+    root = boot.store_root(None, str(Path.cwd()))
+    try:
+        return load_config(Path(root)).lang if root else "en"
+    except Exception:  # an unreadable svc.yaml: svc check words it; the driver still merges
+        return "en"
 
 
 @click.command("log")
