@@ -328,3 +328,27 @@ def test_the_hook_runs_the_svc_on_path_once_the_installing_one_is_gone(svc: Svc,
     git_only = str(Path(shutil.which("git") or "/usr/bin/git").parent)
     done = hand_commit(svc.root, "notes", env={"PATH": git_only})
     assert done.returncode != 0 and "cannot find svc" in done.stderr  # refused, never let through unchecked
+
+
+def test_a_merge_commit_of_two_clones_passes_and_the_server_takes_it(office: Office) -> None:
+    """Not only svc sync's rebase: a plain `git pull` merge through the driver brings the
+    other clone's events into the middle of the history, and that is no forgery."""
+    a, b = office.a, office.b
+    a.ok("hook", "install", "--server", str(office.remote))
+    case = open_case(a, "张三", day(5, "09:00"))
+    sync(a)
+    sync(b)
+    a.ok("note", case, "A 10:30 致电", now=day(5, "10:30"))
+    b.ok("note", case, "B 11:00 客户来电", now=day(5, "11:00"), user="lina")
+    b.ok("note", case, "B 12:00 回访", now=day(5, "12:00"), user="lina")
+    sync(b)
+    ident = ["-c", "user.name=a", "-c", "user.email=a@example.invalid"]
+    git(a.root, *ident, "pull", "-q", "--no-rebase", "--no-edit", "origin", "main")
+    assert len(git(a.root, "log", "-1", "--format=%P").stdout.split()) == 2  # a merge commit
+    texts = [ev.get("text") for ev in history(a, case)[-3:]]
+    assert texts == ["A 10:30 致电", "B 11:00 客户来电", "B 12:00 回访"]
+    result = a("check", "--full")
+    assert (result.exit_code, result.stdout) == (0, ""), result.stdout
+    git(a.root, "push", "-q", "origin", "HEAD:main")
+    sync(b)
+    assert_converged(office, a, b)
