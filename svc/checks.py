@@ -43,7 +43,10 @@ from svc.store import (
 _CASE_FILE = re.compile(r"^\d{4}/\d{2}/[^/]+\.yaml$")
 
 
-def check_store(store: Store, since: str | None = None) -> list[Problem]:
+def check_store(store: Store, since: str | None = None, full: bool = False,
+                info: list[str] | None = None) -> list[Problem]:
+    """Every problem of the store; `info` collects what is said without being a problem
+    (changes of users and roles in svc.yaml). `full` verifies git history from the start."""
     problems: list[Problem] = []
     for path in _stray_files(store):
         folder = path.relative_to(store.root).parts[0]
@@ -72,6 +75,7 @@ def check_store(store: Store, since: str | None = None) -> list[Problem]:
         problems += audit_patrols(store)
         problems += audit_disposals(store)
         problems += audit_duty(store)
+        problems += _audit_history(store, full, info)
     if since is not None:
         problems += check_since(store, since)
     return problems
@@ -195,6 +199,17 @@ def check_retention(store: Store) -> list[Problem]:
         except RecordError as exc:
             problems.append(Problem(exc.path, exc.line, exc.message))
     return problems
+
+
+def _audit_history(store: Store, full: bool, info: list[str] | None) -> list[Problem]:
+    """Every commit's changes to records, registers and summaries (svc/audit.py)."""
+    from svc import audit
+
+    assert store.git is not None
+    result = audit.verify(store.root, store.git, full)
+    if info is not None:
+        info += [line for _, line in result.config]
+    return [Problem(store.shown(store.root / f.path), None, f.message) for f in result.findings]
 
 
 def audit_patrols(store: Store) -> list[Problem]:

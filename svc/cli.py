@@ -115,6 +115,7 @@ COMMAND_MODULES = {
     "patrols": ("patrol", "hold", "retention"),
     "letters": ("letter", "approve"),
     "history": ("setup", "sync", "merge-file", "log"),
+    "hooks": ("hook",),
 
     "report": ("report",),
     "duty": ("duty", "handover"),

@@ -34,6 +34,7 @@ def setup(store: Store, desk: str | None) -> list[str]:
     git.run("config", f"merge.{DRIVER_NAME}.name", "svc: unite record histories")
     git.run("config", f"merge.{DRIVER_NAME}.driver", driver_command())
     done.append("merge driver registered in .git/config")
+    done.append(_install_hook(git))
     # A store holds a file per record, 100,000 of them in time: git's settings for many
     # files keep its index small to rewrite (split, prefix-compressed) on every commit.
     for key, value in (("core.splitIndex", "true"), ("index.version", "4"), ("core.untrackedCache", "true")):
@@ -53,6 +54,17 @@ def setup(store: Store, desk: str | None) -> list[str]:
         yamlio.write_atomic(store.root / LOCAL_DIR / "desk", desk.upper() + "\n")
         done.append(f"this clone's desk is {desk.upper()}")
     return done
+
+
+def _install_hook(git: Git) -> str:
+    """The pre-commit hook that refuses a hand commit altering records; a hook of the
+    clone's own is kept (and said so), never overwritten."""
+    from svc import hooks
+
+    try:
+        return hooks.install(git, "pre-commit")
+    except SvcError as exc:
+        return f"pre-commit hook not installed: {exc}"
 
 
 def driver_ready(store: Store) -> str | None:
@@ -115,6 +127,7 @@ def sync(store: Store, remote: str, branch: str | None, attempts: int = 3,
             said += reconcile.note_renumbered(store, clashes, now)
             clashes = []
         said += reconcile.restore_protected(store, git, parted, now)
+        _refuse_tampered(store, git)
         pushed = git.run("push", "--quiet", remote, f"HEAD:{branch}", check=False)
         if pushed.returncode == 0:
             said.append(f"in sync with {remote}/{branch}" + (f" (after {attempt} tries)" if attempt > 1 else ""))
@@ -125,6 +138,19 @@ def sync(store: Store, remote: str, branch: str | None, attempts: int = 3,
             raise SvcError(f"push to {remote} refused by the server; the commits stay in this clone:\n{reason}")
         time.sleep(0.2 * attempt)
     raise SvcError(f"push to {remote} kept being rejected after {attempts} tries; run svc sync again")
+
+
+def _refuse_tampered(store: Store, git: Git) -> None:
+    """svc check's history audit before anything is published: a commit of this clone that
+    alters records is not pushed (the server's hook would refuse it too)."""
+    from svc import audit
+    from svc.errors import ProblemsFound
+
+    found = audit.unpushed_findings(git, store.root, "FETCH_HEAD")
+    if found:
+        lines = "\n".join(str(f.problem()) for f in found)
+        raise ProblemsFound(f"{lines}\nrefusing to push: {len(found)} change{'s' if len(found) != 1 else ''} to records "
+                            "in commits not pushed yet are not allowed (记录不得涂改); the commits stay in this clone")
 
 
 # --- history from git ----------------------------------------------------------------------

@@ -258,7 +258,9 @@ def test_repeat_is_found_in_a_hand_edited_file(svc: Svc) -> None:
                                                     "customer: {name: 张三, 'phone': \"138-0013-8000\"}  # 老客户\n")
     assert "{name: 张三" in text
     path.write_text(text, encoding="utf-8")
-    assert svc("check").exit_code == 0  # still a good record
+    result = svc("check")  # still a good record; only the tamper audit names the rewritten phone
+    assert result.exit_code == 3 and result.stdout.count("\n") == 1
+    assert "in the work tree (not committed): customer changed (intake facts are never rewritten)" in result.stdout
     data = shown(svc, svc.open("complaint", "--phone", "13800138000", now="2026-11-06T09:00:00+08:00"))
     assert data.get("repeat_of") == [first]
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
 import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +23,6 @@ from svc.merge import merge_texts
 from svc.model import check_case_node, plain, replay
 from tests.conftest import Svc, make_store, run_svc
 
-HOOKS = Path(__file__).resolve().parent.parent / "hooks"
 NOT_APPLIED = "merge: not applied"
 
 
@@ -286,9 +283,13 @@ def test_of_two_different_closings_ours_stands_either_way(svc: Svc) -> None:
     assert merged["closed_at"] == day(6, "10:00")
     last = plain(merged["history"][-1])
     assert last["action"] == "note" and last["text"].startswith(NOT_APPLIED) and "客户撤诉" in last["text"]
-    # the merged file is a good record: the store reads it and check passes
-    case_path(svc, "C2611-A001").write_text(one, encoding="utf-8")
-    result = svc("check")
+    # the merged file is a good record: a store reads it and check passes (a store without
+    # git: here the file is not the successor of this store's committed version)
+    other = Svc(make_store(svc.root.parent / "plain", git=False))
+    target = other.root / "cases" / "2026" / "11" / "C2611-A001.yaml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(one, encoding="utf-8")
+    result = other("check")
     assert (result.exit_code, result.stdout) == (0, ""), result.stdout
 
 
@@ -553,57 +554,36 @@ def test_log_lists_each_commit_with_the_events_it_added_after_a_sync(office: Off
     assert result.exit_code == 4
 
 
-# --- hooks: an edited event cannot land -----------------------------------------------------------
+# --- hooks: an edited event cannot land (more in tests/test_tamper.py) ------------------------------
 
-def install(hook: str, hooks_dir: Path) -> None:
-    target = hooks_dir / hook
-    shutil.copy(HOOKS / hook, target)
-    target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-
-
-@pytest.fixture
-def svc_on_path(tmp_path: Path) -> dict[str, str]:
-    """PATH with an `svc` that runs this interpreter's svc, as the hooks call it by name."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    script = bin_dir / "svc"
-    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m svc "$@"\n', encoding="utf-8")
-    script.chmod(0o755)
-    return {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-
-
-def test_pre_commit_refuses_a_hand_edited_event_and_lets_other_commits_through(
-        svc: Svc, svc_on_path: dict[str, str]) -> None:
-    install("pre-commit", svc.root / ".git" / "hooks")
+def test_pre_commit_refuses_a_hand_edited_event_and_lets_other_commits_through(svc: Svc) -> None:
+    # svc init installed the hook
     case = svc.open("complaint", "--customer", "张三", now=day(5))
     svc.ok("note", case, "客户同意周六上门", now=day(5, "11:00"))
     path = case_path(svc, case)
     original = path.read_text(encoding="utf-8")
     lines = original.splitlines()
-    text_line = lines.index("  text: 客户同意周六上门") + 1
+    assert "  text: 客户同意周六上门" in lines
     path.write_text(original.replace("客户同意周六上门", "客户同意周日上门"), encoding="utf-8")
-    done = hand_commit(svc.root, "typo", env=svc_on_path)
+    done = hand_commit(svc.root, "typo")
     assert done.returncode != 0
     said = done.stdout + done.stderr
-    assert f"cases/2026/11/{case}.yaml:{text_line - 3}: history[5] (note at {day(5, '11:00')}) changed since HEAD" \
-        in said, said
+    assert f"cases/2026/11/{case}.yaml: in this commit: history[5] (note at {day(5, '11:00')}) changed" in said, said
     assert svc.git("log", "-1", "--format=%s").startswith("note ")  # nothing committed
 
     path.write_text(original, encoding="utf-8")
     (svc.root / "README.md").write_text("本店客服台账\n", encoding="utf-8")
-    assert hand_commit(svc.root, "readme", env=svc_on_path).returncode == 0
+    assert hand_commit(svc.root, "readme").returncode == 0
     with path.open("a", encoding="utf-8") as out:  # a note written down by hand, after the others
         out.write(f"- at: '{day(5, '12:00')}'\n  by: lina\n  action: note\n  text: 纸质记录补录\n")
-    done = hand_commit(svc.root, "paper note", env=svc_on_path)
+    done = hand_commit(svc.root, "paper note")
     assert done.returncode == 0, done.stdout + done.stderr
     svc.ok("note", case, "继续处理", now=day(5, "13:00"))
 
 
-def test_pre_receive_refuses_an_altered_event_and_accepts_svc_sync(
-        office: Office, svc_on_path: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", svc_on_path["PATH"])  # the server runs the hook with svc on its PATH
-    install("pre-receive", office.remote / "hooks")
+def test_pre_receive_refuses_an_altered_event_and_accepts_svc_sync(office: Office) -> None:
     a, b = office.a, office.b
+    a.ok("hook", "install", "--server", str(office.remote))
     case = open_case(a, "张三", day(5))
     sync(a)  # a new branch history: checked from its first commit
     sync(b)
@@ -615,15 +595,17 @@ def test_pre_receive_refuses_an_altered_event_and_accepts_svc_sync(
     sync(b)
     assert_converged(office, a, b)
 
-    # a hand edit of a recorded event, pushed: the server refuses it
+    # a hand edit of a recorded event, committed past the pre-commit hook: sync does not push it,
+    # and the server refuses it
     path = case_path(b, case)
     path.write_text(path.read_text(encoding="utf-8").replace("B 中午客户来电", "B 客户没来电"), encoding="utf-8")
-    assert hand_commit(b.root, "tidy").returncode == 0
+    assert hand_commit(b.root, "tidy").returncode != 0
+    git(b.root, "-c", "user.name=手工", "-c", "user.email=hand@example.invalid", "commit", "--no-verify", "-qam", "tidy")
     served = git(office.remote, "rev-parse", "main").stdout.strip()
     result = b("sync")
-    assert result.exit_code == 1
-    assert "refused" in result.stderr and f"cases/2026/11/{case}.yaml:" in result.stderr
-    assert "changed since" in result.stderr
+    assert result.exit_code == 3
+    assert "refusing to push" in result.stderr and f"cases/2026/11/{case}.yaml: commit " in result.stderr
+    assert "changed (记录不得涂改)" in result.stderr
     assert git(office.remote, "rev-parse", "main").stdout.strip() == served
     done = git(b.root, "push", "origin", "HEAD:main", check=False)
     assert done.returncode != 0 and "pre-receive hook declined" in done.stderr
@@ -636,10 +618,8 @@ def test_pre_receive_refuses_an_altered_event_and_accepts_svc_sync(
     assert_converged(office, a, b)
 
 
-def test_pre_receive_accepts_a_true_conflict_resolved_by_sync(
-        office: Office, svc_on_path: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", svc_on_path["PATH"])
-    install("pre-receive", office.remote / "hooks")
+def test_pre_receive_accepts_a_true_conflict_resolved_by_sync(office: Office) -> None:
+    office.a.ok("hook", "install", "--server", str(office.remote))
     a, b = office.a, office.b
     case = open_case(a, "张三", day(5, "09:00"))
     sync(a)

@@ -90,7 +90,7 @@ def test_after_any_changes_the_look_finds_what_parsing_every_file_finds(
                                                              encoding="utf-8")
         elif op == "commit":
             svc.git("add", "-A")
-            svc.git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "by hand", "--allow-empty")
+            svc.git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "--no-verify", "-qm", "by hand", "--allow-empty")
         elif op == "revert":
             svc.git("checkout", "--", ".")
         elif op == "list":

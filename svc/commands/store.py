@@ -43,21 +43,30 @@ def init_cmd(env: Env, path: Path, office: str, name: str | None, lang: str, tim
 
 @click.command("check")
 @click.option("--since", metavar="GIT-REV", help="Also report events changed or removed, and case files deleted, since REV.")
+@click.option("--full", is_flag=True, help="Verify git history from the first commit, not from the last one verified.")
+@click.option("--users", "list_users", is_flag=True,
+              help="Also list every change of users and roles in svc.yaml, with who and when (on stderr).")
 @format_option("text", "json", default="text")
 @pass_env
-def check_cmd(env: Env, since: str | None, fmt: str) -> None:
+def check_cmd(env: Env, since: str | None, full: bool, list_users: bool, fmt: str) -> None:
     """Validate every record; list every problem as path:line: message (exit 3 if any).
 
     Checks the schema, that each case's fields equal what its history replays to, unique
-    IDs, known users and branches, and with --since that history was only appended to.
+    IDs, known users and branches, and every commit since the last check: events only
+    added (by svc, or by a merge of clones), registers and summaries never altered.
+    With --users, every change of users and roles in svc.yaml is listed on stderr.
 
     \b
     Example:
       svc check
       svc check --since origin/main --format json
+      svc check --users          # who added or removed which user, and when
     """
     store = env.store()
-    problems = checks.check_store(store, since)
+    info: list[str] = []
+    problems = checks.check_store(store, since, full, info)
+    for line in info if list_users else []:
+        click.echo(f"svc: {line}", err=True)
     for warning in checks.calendar_warnings(store, env.now()):
         click.echo(f"svc: warning: {warning}", err=True)
     if fmt == "json":
