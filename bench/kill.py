@@ -39,8 +39,10 @@ def main() -> int:
 
     def progress(number: int, command: str, report: killharness.Report) -> None:
         if not args.quiet:
-            mark = "FAIL" if report.failures and report.failures[-1].step == number else "ok"
-            print(f"{number:4d} {command:12s} {mark}", file=sys.stderr, flush=True)
+            failed = [f for f in report.failures if f.step == number]
+            print(f"{number:4d} {command:12s} {'FAIL' if failed else 'ok'}", file=sys.stderr, flush=True)
+            for failure in failed:
+                print(f"     {failure.invariant}: {failure.detail}", file=sys.stderr, flush=True)
 
     with tempfile.TemporaryDirectory(prefix="svc-kill-") as temp:
         folder = args.keep or Path(temp) / "office"

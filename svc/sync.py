@@ -105,12 +105,13 @@ def _pull_push(store: Store, git: Git, remote: str, branch: str, ident: dict[str
     from svc import syncjournal
 
     said: list[str] = []
+    since = time.time()
     retried_lock = False
     attempt = 0
     while attempt < attempts:
         attempt += 1
         tip = git.run("rev-parse", "-q", "--verify", f"refs/heads/{branch}", check=False).stdout.strip()
-        syncjournal.write_journal(store, branch=branch, tip=tip or None, step="pull", remote=remote)
+        syncjournal.write_journal(store, branch=branch, tip=tip or None, step="pull", remote=remote, since=since)
         pulled = git.run("pull", "--rebase", "--quiet", remote, branch, env=ident, check=False)
         if pulled.returncode != 0:
             git.run("rebase", "--abort", check=False)
@@ -123,7 +124,7 @@ def _pull_push(store: Store, git: Git, remote: str, branch: str, ident: dict[str
             raise SvcError(f"pull from {remote} failed: {cause}; nothing changed")
         # what the merge driver resolved (a change that no longer applied) is said, not swallowed
         said += [line.removeprefix("svc merge: ") for line in pulled.stderr.splitlines() if line.startswith("svc merge: ")]
-        syncjournal.write_journal(store, branch=branch, tip=git.head(), step="push", remote=remote)
+        syncjournal.write_journal(store, branch=branch, tip=git.head(), step="push", remote=remote, since=since)
         pushed = git.run("push", "--quiet", remote, f"HEAD:{branch}", check=False)
         if pushed.returncode != 0 and not retried_lock and _cleared_lock(store, git, remote, pushed.stderr):
             retried_lock = True

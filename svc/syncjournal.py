@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from svc.errors import SvcError
+from svc.errors import LockedError, SvcError
 from svc.gitrepo import Git
 from svc.store import LOCAL_DIR, Store
 
@@ -196,7 +196,7 @@ def clear_stale_locks(store: Store, folder: Path, only: list[Path] | None = None
         time.sleep(wait)
     working = git_working_in([folder, store.root] if folder.parent == store.root else [folder])
     if working:
-        raise SvcError(say(store, "locked", path=next(iter(seen))))
+        raise LockedError(say(store, "locked", path=next(iter(seen))))
     said = []
     for lock, (ino, mtime) in seen.items():
         try:
@@ -206,7 +206,7 @@ def clear_stale_locks(store: Store, folder: Path, only: list[Path] | None = None
         if (st.st_ino, st.st_mtime) != (ino, mtime):
             continue  # taken again meanwhile: a live git's
         if working is None and time.time() - mtime < STALE_AGE_BLIND:
-            raise SvcError(say(store, "locked", path=lock))
+            raise LockedError(say(store, "locked", path=lock))
         lock.unlink(missing_ok=True)
         said.append(say(store, "lock", path=lock))
     return said
@@ -234,18 +234,47 @@ def _identity_lines(git: Git, *revs: str) -> list[tuple[str, str]]:
     return out
 
 
-def missing_from(git: Git, commit: str, branch: str) -> list[str]:
-    """The commits reachable from `commit` that `branch` holds neither as they are nor as a
+def missing_from(git: Git, commits: list[str], branch: str) -> list[str]:
+    """The commits reachable from `commits` that `branch` holds neither as they are nor as a
     rebased copy (same author, author date and message)."""
-    only_there = _identity_lines(git, commit, "--not", branch)
+    only_there = _identity_lines(git, *commits, "--not", branch)
     if not only_there:
         return []
-    on_branch = {identity for _, identity in _identity_lines(git, branch, "--not", commit)}
+    on_branch = {identity for _, identity in _identity_lines(git, branch, "--not", *commits)}
     return [sha for sha, identity in only_there if identity not in on_branch]
 
 
 def _exists(git: Git, rev: str) -> bool:
     return git.run("cat-file", "-e", f"{rev}^{{commit}}", check=False).returncode == 0
+
+
+def _existing(git: Git, shas: list[str]) -> list[str]:
+    """Those of `shas` that name a commit in this repository (one git process)."""
+    if not shas:
+        return []
+    done = git.run("cat-file", "--batch-check=%(objecttype)", check=False, input_text="\n".join(shas) + "\n")
+    kinds = done.stdout.splitlines()
+    return [sha for sha, kind in zip(shas, kinds) if kind == "commit"]
+
+
+def _reflog_since(git: Git, since: float) -> list[str]:
+    """The commits HEAD pointed at since `since` (unix time), from its reflog; but not a
+    commit svc took back itself (a write whose commit failed half-way: "svc: commit taken back")."""
+    done = git.run("log", "-g", "--format=%H%x1f%gd%x1f%gs", "--date=unix", "HEAD", check=False)
+    out: list[str] = []
+    taken_back = False
+    for line in done.stdout.splitlines():  # newest first
+        parts = line.split("\x1f")
+        if len(parts) != 3:
+            continue
+        sha, selector, subject = parts
+        found = re.search(r"@\{(\d+)\}", selector)
+        if found is None or int(found.group(1)) < since:
+            break
+        if not taken_back:
+            out.append(sha)
+        taken_back = subject.startswith("svc: commit taken back")
+    return out
 
 
 def _rescue_uncommitted(git: Git, head: str) -> str | None:
@@ -339,14 +368,19 @@ def recover(store: Store, git: Git, ident: dict[str, str]) -> list[str]:
     tip = journal.get("tip")
     if isinstance(tip, str):
         keep.append(tip)
-    keep = list(dict.fromkeys(sha for sha in keep if _exists(git, sha)))
+    since = journal.get("since")
+    if isinstance(since, (int, float)):  # HEAD's commits since the sync began (a rebase aborted by hand)
+        keep += _reflog_since(git, float(since) - 1)
+    keep = _existing(git, list(dict.fromkeys(keep)))
+    if keep and not missing_from(git, keep, f"refs/heads/{target}"):
+        keep = []
     # each commit to keep is held by a ref (and listed in the journal) before anything moves
     for sha in keep:
         git.run("update-ref", f"{KEEP_REFS}{sha}", sha)
-    write_journal(store, branch=target, tip=journal.get("tip"), keep=keep, step="recover")
+    write_journal(store, branch=target, tip=journal.get("tip"), keep=keep, step="recover", since=since)
     moved = 0
     for sha in keep:
-        missing = missing_from(git, sha, f"refs/heads/{target}")
+        missing = missing_from(git, [sha], f"refs/heads/{target}")
         if not missing:
             continue
         # the branch's commits that `sha` lacks are replayed on top of it; those it holds as
