@@ -88,32 +88,58 @@ def _git(store: Store) -> Git:
 def sync(store: Store, remote: str, branch: str | None, attempts: int = 3,
          now: dt.datetime | None = None) -> list[str]:
     """Pull (rebasing, through the merge driver) and push, retrying when the remote moved.
-    Two records under one ID and a disposal against a change are settled on the way
-    (svc/reconcile.py); `now` (SVC_NOW or the clock) dates the notes that say so, else
-    each note takes its record's last event time."""
-    from svc import reconcile
+    A sync killed earlier is finished first (svc/syncjournal.py). Two records under one ID
+    and a disposal against a change are settled on the way (svc/reconcile.py); `now`
+    (SVC_NOW or the clock) dates the notes that say so, else each note takes its record's
+    last event time."""
+    from svc import syncjournal
 
     git = _git(store)
     why = driver_ready(store)
     if why:
         raise SvcError(f"refusing to sync: {why}; run: svc setup (then commit .gitattributes)")
-    if git.run("status", "--porcelain", "--untracked-files=no", check=False).stdout.strip():
-        raise SvcError("the clone has uncommitted changes to tracked files; commit or restore them first")
-    branch = branch or git.run("rev-parse", "--abbrev-ref", "HEAD").stdout.strip()
     # rebasing rewrites this clone's unpushed commits, which needs a committer; a desk or
     # cron job with no git identity still syncs (the authors, who made the records, stay)
     ident: dict[str, str] = {}
     if git.run("var", "GIT_COMMITTER_IDENT", check=False).returncode != 0:
         ident = {"GIT_COMMITTER_NAME": "svc", "GIT_COMMITTER_EMAIL": f"svc@{store.config.office.lower()}.invalid"}
-    said = []
+    # a sync killed earlier is finished first, every commit of it and since kept
+    said = syncjournal.recover(store, git, ident)
+    if git.run("status", "--porcelain", "--untracked-files=no", check=False).stdout.strip():
+        raise SvcError("the clone has uncommitted changes to tracked files; commit or restore them first")
+    branch = branch or git.run("rev-parse", "--abbrev-ref", "HEAD").stdout.strip()
+    try:
+        said += _pull_push(store, git, remote, branch, ident, attempts, now)
+    except SvcError:
+        if git.head() == git.run("rev-parse", "-q", "--verify", f"refs/heads/{branch}", check=False).stdout.strip():
+            syncjournal.clear_journal(store)  # stopped cleanly, on the branch: nothing to recover
+        raise
+    syncjournal.clear_journal(store)
+    return said
+
+
+def _pull_push(store: Store, git: Git, remote: str, branch: str, ident: dict[str, str], attempts: int,
+               now: dt.datetime | None) -> list[str]:
+    from svc import reconcile, syncjournal
+
+    said: list[str] = []
+    since = time.time()
+    retried_lock = False
     clashes = reconcile.pending(store)  # renumbered by a sync that did not get to its notes
-    for attempt in range(1, attempts + 1):
+    attempt = 0
+    while attempt < attempts:
+        attempt += 1
         clashes += reconcile.renumber_clashes(store, git, remote, branch, ident)
         parted = reconcile.parted_at(git)
+        tip = git.run("rev-parse", "-q", "--verify", f"refs/heads/{branch}", check=False).stdout.strip()
+        syncjournal.write_journal(store, branch=branch, tip=tip or None, step="pull", remote=remote, since=since)
         pulled = git.run("pull", "--rebase", "--quiet", remote, branch, env=ident, check=False)
         settled = reconcile.resolve_disposals(store, git, ident) if pulled.returncode != 0 else []
         if settled is None:
             git.run("rebase", "--abort", check=False)
+            if not retried_lock and _cleared_lock(store, git, remote, pulled.stderr):
+                retried_lock, attempt = True, attempt - 1
+                continue
             if attempt < attempts and reconcile.clash_stopped(pulled.stderr):
                 continue  # the remote moved after the look for clashes: look again
             detail = (pulled.stderr or pulled.stdout).strip().splitlines()
@@ -128,11 +154,18 @@ def sync(store: Store, remote: str, branch: str | None, attempts: int = 3,
             clashes = []
         said += reconcile.restore_protected(store, git, parted, now)
         _refuse_tampered(store, git)
+        syncjournal.write_journal(store, branch=branch, tip=git.head(), step="push", remote=remote, since=since)
         pushed = git.run("push", "--quiet", remote, f"HEAD:{branch}", check=False)
+        if pushed.returncode != 0 and not retried_lock and _cleared_lock(store, git, remote, pushed.stderr):
+            retried_lock = True
+            pushed = git.run("push", "--quiet", remote, f"HEAD:{branch}", check=False)
         if pushed.returncode == 0:
             said.append(f"in sync with {remote}/{branch}" + (f" (after {attempt} tries)" if attempt > 1 else ""))
             return said
-        if "[remote rejected]" in pushed.stderr:  # the server refused (its hook): retrying cannot help
+        # the server refused (its hook): retrying cannot help; but a ref another clone's push
+        # moved meanwhile ("failed to update ref", "cannot lock ref"): pull again and retry
+        raced = "failed to update ref" in pushed.stderr or "cannot lock ref" in pushed.stderr
+        if "[remote rejected]" in pushed.stderr and not raced:
             told = [line[len("remote:"):].strip() for line in pushed.stderr.splitlines() if line.startswith("remote:")]
             reason = "\n".join(line for line in told if line) or pushed.stderr.strip().splitlines()[-1]
             raise SvcError(f"push to {remote} refused by the server; the commits stay in this clone:\n{reason}")
@@ -151,6 +184,28 @@ def _refuse_tampered(store: Store, git: Git) -> None:
         lines = "\n".join(str(f.problem()) for f in found)
         raise ProblemsFound(f"{lines}\nrefusing to push: {len(found)} change{'s' if len(found) != 1 else ''} to records "
                             "in commits not pushed yet are not allowed (记录不得涂改); the commits stay in this clone")
+
+
+def _cleared_lock(store: Store, git: Git, remote: str, output: str) -> bool:
+    """A pull or push refused for a lock file a killed git left, in this clone or in a remote
+    that is a folder on this machine (a push killed mid-way on the remote's side): removed
+    when stale (see svc/syncjournal.py), so the step can be redone. Whether one was."""
+    from svc import syncjournal
+
+    lock = syncjournal.lock_named(output)
+    if lock is None or not lock.is_absolute():
+        return False
+    url = git.run("remote", "get-url", remote, check=False).stdout.strip() or remote
+    folders = [syncjournal.git_dir(git)]
+    local = Path(url.removeprefix("file://"))
+    if not local.is_absolute():
+        local = store.root / local
+    if "://" not in url.removeprefix("file://") and ":" not in url.split("/", 1)[0] and local.is_dir():
+        folders.append(local.resolve() / ".git" if (local / ".git").is_dir() else local.resolve())
+    for folder in folders:
+        if lock.resolve().is_relative_to(folder):
+            return bool(syncjournal.clear_stale_locks(store, folder, only=[lock]))
+    return False
 
 
 # --- history from git ----------------------------------------------------------------------

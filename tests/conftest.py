@@ -33,6 +33,16 @@ branches:
 """
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow tests run only when asked for: `-m slow` (or an -m naming slow) or SVC_SLOW=1."""
+    if os.environ.get("SVC_SLOW") == "1" or "slow" in (config.getoption("markexpr", "") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with -m slow or SVC_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("SVC_STORE", "SVC_USER", "SVC_NOW", "SVC_DESK", "SVC_DEBUG"):
