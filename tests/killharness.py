@@ -44,22 +44,7 @@ USUAL = {"open": 0.45, "note": 0.45, "follow-up": 0.45, "close": 0.45, "letter":
 # back) is in: a killed write's files left uncommitted, so the next sync refuses
 NEEDS_INTENT_JOURNAL = frozenset({"uncommitted", "next-sync"})
 
-SVC_YAML = """\
-office: BJ01
-name: 北京示例客服中心
-lang: zh
-timezone: Asia/Shanghai
-users:
-  wangfang: {name: 王芳, role: assistant}
-  lina: {name: 李娜, role: assistant}
-  lijun: {name: 李军, role: cs-director}
-  zhaomin: {name: 赵敏, role: center-director}
-  fawu: {name: 孙律, role: legal}
-  admin: {name: 周行, role: admin}
-branches:
-  chaoyang: {name: 朝阳分公司, manager: 赵刚}
-  haidian: {name: 海淀分公司, manager: 钱伟}
-"""
+from tests.conftest import SVC_YAML  # noqa: E402  (the same office as every test's store)
 
 
 @dataclass
