@@ -47,6 +47,8 @@ WORDS: dict[str, dict[str, str]] = {
                  "见 svc check）。报告按结账时的数字输出",
         "unreadable": "{month} 已结账，报告按结账时的数字输出；现在的记录无法与之核对：{reason}",
         "damaged": "结账记录的数字与其 sha256 不符（被手工修改？）；用 git 恢复",
+        "partial": "{month} 未结账：有 {count} 个记录无法读取，以下报告不含它们；修好后（见 svc check）再出报告，"
+                   "第一份完整的报告才结账",
     },
     "en": {
         "refused": "{month} is closed (its monthly report was made {made}, {path}); nothing can be dated into it: "
@@ -56,6 +58,8 @@ WORDS: dict[str, dict[str, str]] = {
         "unreadable": "{month} is closed and the report shows its figures as closed; the records cannot be "
                       "compared with them now: {reason}",
         "damaged": "the closed month's figures do not match their sha256 (edited by hand?); restore it with git",
+        "partial": "{month} is not closed: {count} record(s) could not be read and this report leaves them out; "
+                   "repair them (see svc check) and report again: the first complete report closes the month",
     },
 }
 
@@ -131,9 +135,13 @@ def branch_view(whole: dict[str, Any], branch: str, name: str) -> dict[str, Any]
     return {**whole, "branch": branch, "overall": None, "branches": [scope]}
 
 
-def monthly(store: Store, month: str, branch: str | None, actor: Actor, now: dt.datetime) -> tuple[dict[str, Any], list[str]]:
+def monthly(store: Store, month: str, branch: str | None, actor: Actor, now: dt.datetime,
+            unreadable: list[Any] | None = None) -> tuple[dict[str, Any], list[str]]:
     """The report of an ended month, and the warnings to print with it. The first making
-    closes the month (see the module's notes); every later one prints the kept figures."""
+    closes the month (see the module's notes); every later one prints the kept figures.
+    Only a complete report closes: given `unreadable`, a month not yet closed with records
+    that cannot be read gets the report of the rest (those records are added to the list,
+    for the caller to name, and the month stays open); without it, that is refused."""
     from svc import render, report
 
     lang = store.config.lang
@@ -143,7 +151,16 @@ def monthly(store: Store, month: str, branch: str | None, actor: Actor, now: dt.
         with store.locked():
             kept = read_closing(store, month)  # another svc may have closed it meanwhile
             if kept is None:
-                kept = close_month(store, month, report.monthly(store, month), actor, now)
+                missing: list[Any] = []
+                figures = report.monthly(store, month, None, missing if unreadable is not None else None)
+                if missing:
+                    assert unreadable is not None
+                    unreadable.extend(missing)
+                    warnings.append(words(lang, "partial", month=month, count=len(missing)))
+                    if branch is None:
+                        return figures, warnings
+                    return branch_view(figures, branch, store.config.branches[branch].name), warnings
+                kept = close_month(store, month, figures, actor, now)
     else:
         made = kept.made_at[:10]
         try:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ class Deletion:
     parent: str
     path: str  # the record file, relative to the store
     first_seen: dt.datetime | None  # when git last added the file before it went
+    restored: bool = False  # a later commit put the record back: nothing was destroyed
 
     @property
     def record_id(self) -> str:
@@ -49,6 +50,7 @@ def deletions(store: Store) -> list[Deletion]:
                          "--name-status", "--", PATROLS.folder, check=False)
     added: dict[str, dt.datetime] = {}
     out: list[Deletion] = []
+    gone_at: dict[str, int] = {}  # path -> its latest deletion in `out`, until it is added again
     commit, committed, parent = "", None, ""
     for line in done.stdout.splitlines():
         if line.startswith("@"):
@@ -60,8 +62,12 @@ def deletions(store: Store) -> list[Deletion]:
             if not path.endswith(".yaml"):
                 continue
             if status.startswith("A"):
+                if path in gone_at:  # put back (a sync restoring a held or changed record)
+                    at = gone_at.pop(path)
+                    out[at] = replace(out[at], restored=True)
                 added[path] = committed
             elif status.startswith("D") and parent:
+                gone_at[path] = len(out)
                 out.append(Deletion(commit, committed, parent, path, added.get(path)))
     return out
 
@@ -104,7 +110,7 @@ def audit_disposals(store: Store) -> list[Problem]:
             if record_id in registered_now:  # with no entry at all, the folder audit says so already
                 report("audit-no-entry")
             continue
-        if text is None:
+        if text is None or deletion.restored:  # a record put back was not destroyed
             continue
         node = _node(text)
         if node is None:

@@ -105,6 +105,9 @@ def sync(store: Store, remote: str, branch: str | None, attempts: int = 3,
         ident = {"GIT_COMMITTER_NAME": "svc", "GIT_COMMITTER_EMAIL": f"svc@{store.config.office.lower()}.invalid"}
     # a sync killed earlier is finished first, every commit of it and since kept
     said = syncjournal.recover(store, git, ident)
+    # a write killed while the clone was off its branch waited for it: now it is back on it,
+    # finish or undo that write before anything is pulled or pushed (we hold the lock)
+    store.settle_pending()
     if git.run("status", "--porcelain", "--untracked-files=no", check=False).stdout.strip():
         raise SvcError("the clone has uncommitted changes to tracked files; commit or restore them first")
     branch = branch or git.run("rev-parse", "--abbrev-ref", "HEAD").stdout.strip()

@@ -40,9 +40,6 @@ SYNCS = COMMANDS[8:]
 # delay before the kill is drawn from 0 to 1.2 times this, times the machine's pace)
 USUAL = {"open": 0.45, "note": 0.45, "follow-up": 0.45, "close": 0.45, "letter": 1.6, "retention": 0.6,
          "duty": 0.45, "handover": 0.5, "sync": 1.6, "sync-remote": 1.6}
-# what fails until the write-intent journal (the next command rolls a killed write forward or
-# back) is in: a killed write's files left uncommitted, so the next sync refuses
-NEEDS_INTENT_JOURNAL = frozenset({"uncommitted", "next-sync"})
 
 from tests.conftest import SVC_YAML  # noqa: E402  (the same office as every test's store)
 
@@ -54,16 +51,18 @@ class Failure:
     command: str
     invariant: str
     detail: str
+    commands: tuple[str, ...] = COMMANDS  # the run's commands: the seed draws the order from them
 
     def __str__(self) -> str:
         return (f"seed {self.seed} step {self.step} ({self.command}): {self.invariant}: {self.detail}\n"
                 f"  replay: python bench/kill.py --seed {self.seed} --kills {self.step + 1} "
-                f"--commands {self.command}")
+                f"--commands {','.join(self.commands)}")
 
 
 @dataclass
 class Report:
     seed: int
+    commands: tuple[str, ...] = COMMANDS
     counts: Counter[str] = field(default_factory=Counter)
     failures: list[Failure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -92,6 +91,7 @@ class Office:
         folder.mkdir(parents=True)
         self.remote, self.a, self.b = folder / "remote.git", folder / "a", folder / "b"
         self.out = folder / "letters-out"
+        self.letters_reported: set[str] = set()
         (folder / "gitconfig").write_text("", encoding="utf-8")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("SVC_", "GIT_"))}
         self.env.update(GIT_CONFIG_GLOBAL=str(folder / "gitconfig"), GIT_CONFIG_NOSYSTEM="1", PYTHONDONTWRITEBYTECODE="1")
@@ -315,7 +315,9 @@ def check_after(office: Office, clones: list[Path], before: dict[str, str], fail
         fail("commits-kept", f"{len(lost)} commit(s) made before the kill are on neither A's branch nor the remote: "
                              + "; ".join(lost[:4]))
     for problem in letter_problems(office):
-        fail("letters", problem)
+        if problem not in office.letters_reported:  # the folder persists: each problem once
+            office.letters_reported.add(problem)
+            fail("letters", problem)
 
 
 def repair(office: Office) -> bool:
@@ -367,7 +369,7 @@ def step(office: Office, rng: random.Random, report: Report, number: int, comman
     failures: list[Failure] = []
 
     def fail(invariant: str, detail: str) -> None:
-        failures.append(Failure(report.seed, number, command, invariant, detail))
+        failures.append(Failure(report.seed, number, command, invariant, detail, report.commands))
 
     if other is not None:
         _, err = other.communicate(timeout=120)
@@ -392,7 +394,7 @@ def run(seed: int, kills: int, folder: Path, commands: tuple[str, ...] = COMMAND
         progress: Callable[[int, str, Report], None] | None = None) -> Report:
     """`kills` kills, commands drawn from `commands` in turn (shuffled by the seed)."""
     rng = random.Random(seed)
-    report = Report(seed)
+    report = Report(seed, commands)
     office = Office(folder)
     started = time.perf_counter()
     office.svc(office.a, "list")

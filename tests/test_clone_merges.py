@@ -18,6 +18,7 @@ from svc import yamlio
 from svc.merge import merge_texts
 from svc.model import plain
 from tests.conftest import Svc, run_svc
+from tests.retention_util import committed
 from tests.test_clones import (  # noqa: F401  (office, svc_on_path: fixtures)
     Office, case_path, day, git, head, office, open_case, sync)
 
@@ -210,13 +211,19 @@ AFTER = "2026-03-02T09:00:00+08:00"
 
 def _old_patrol_on_both(office: Office) -> str:
     a, b = office.a, office.b
-    record = a.ok("patrol", "add", "--area", "3号楼", now=FEB).stdout.strip()
+    # recorded back then: a record's retention runs from when git first saw it
+    record = a.ok("patrol", "add", "--area", "3号楼", now=FEB, env=back_then(FEB)).stdout.strip()
     a.ok("patrol", "finding", record, "--category", "facilities", "--place", "2单元电梯", "--description", "按钮失灵",
-         now="2024-02-20T10:10:00+08:00")
-    a.ok("patrol", "summary", "--month", "2024-02", now="2024-03-01T09:00:00+08:00")
+         now="2024-02-20T10:10:00+08:00", env=back_then("2024-02-20T10:10:00+08:00"))
+    a.ok("patrol", "summary", "--month", "2024-02", now="2024-03-01T09:00:00+08:00",
+         env=back_then("2024-03-01T09:00:00+08:00"))
     sync(a)
     sync(b)
     return record
+
+
+def back_then(now: str) -> dict[str, str]:
+    return {"GIT_COMMITTER_DATE": committed(now)}
 
 
 def _patrol_path(clone: Svc, record: str) -> Path:
@@ -238,7 +245,6 @@ def _assert_kept(office: Office, record: str, *clones: Svc) -> None:
     assert remote_files(office, "patrols") == [f"patrols/2024/02/{record}.yaml"]
 
 
-@pytest.mark.xfail(strict=False, reason="integration of issue 13's parts: retention now dates a record by when git first saw it, and this test's records were committed at the real time; to be redated with tests/retention_util.py")
 def test_a_fix_recorded_on_one_clone_wins_over_a_disposal_on_the_other(office: Office) -> None:
     a, b = office.a, office.b
     record = _old_patrol_on_both(office)
@@ -252,7 +258,6 @@ def test_a_fix_recorded_on_one_clone_wins_over_a_disposal_on_the_other(office: O
     _assert_kept(office, record, a, b)
 
 
-@pytest.mark.xfail(strict=False, reason="integration of issue 13's parts: retention now dates a record by when git first saw it, and this test's records were committed at the real time; to be redated with tests/retention_util.py")
 def test_a_disposal_rebased_onto_a_published_fix_keeps_the_record(office: Office) -> None:
     a, b = office.a, office.b
     record = _old_patrol_on_both(office)
@@ -397,7 +402,6 @@ def test_handovers_on_two_clones_of_one_day_sync_and_check(office: Office) -> No
         checked(clone, now=duty_at("23:00"))
 
 
-@pytest.mark.xfail(strict=False, reason="integration of issue 13's parts: retention now dates a record by when git first saw it, and this test's records were committed at the real time; to be redated with tests/retention_util.py")
 @pytest.mark.parametrize("first", ["disposal", "hold"])
 def test_a_hold_put_on_one_clone_beats_a_disposal_on_the_other(office: Office, first: str) -> None:
     a, b = office.a, office.b
@@ -490,7 +494,6 @@ def test_a_sync_stopped_after_renumbering_writes_the_notes_the_next_time(office:
     checked(c, now=day(5, "12:00"))
 
 
-@pytest.mark.xfail(strict=False, reason="integration of issue 13's parts: retention now dates a record by when git first saw it, and this test's records were committed at the real time; to be redated with tests/retention_util.py")
 def test_a_held_record_left_disposed_of_by_a_stopped_sync_is_restored_by_the_next(office: Office) -> None:
     a, b = office.a, office.b
     record = _old_patrol_on_both(office)

@@ -122,7 +122,10 @@ def monthly_cmd(env: Env, month: str, branch: str | None, fmt: str, out_dir: Pat
                            f"{p.end.strftime('%Y-%m-%d %H:%M')}")
     from svc import closing
 
-    data, warnings = closing.monthly(store, month, branch, closer(env), now)
+    # a report read on screen shows what the readable records give and names the rest
+    # (exit 3; the month stays open); a printed one, which is filed, needs them all
+    unreadable: list[Any] | None = None if fmt in ("pdf", "docx", "both") else []
+    data, warnings = closing.monthly(store, month, branch, closer(env), now, unreadable)
     lang = config.lang
     for warning in warnings:
         click.echo(f"svc: warning: {warning}", err=True)
@@ -139,6 +142,12 @@ def monthly_cmd(env: Env, month: str, branch: str | None, fmt: str, out_dir: Pat
         for path in print_record(config, store.root, "monthly-report", {"report": print_values(data, lang)},
                                  formats(fmt), out_dir, stem, now):
             click.echo(path)
+    if unreadable:
+        from svc.errors import ProblemsFound
+
+        for problem in unreadable[:-1]:
+            click.echo(f"svc: {problem}", err=True)
+        raise ProblemsFound(str(unreadable[-1]))
 
 
 def closer(env: Env) -> Any:
