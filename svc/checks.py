@@ -310,13 +310,8 @@ def _audit_folder(store: Store, folder: str, what: str, register: dict[str, Any]
 
 
 def _history_of(text: str | None) -> list[Any] | None:
-    if text is None:
-        return None
-    try:
-        node = yamlio.loads_fast(text, "-")
-    except RecordError:
-        return None
-    return plain(node.get("history")) if isinstance(node, dict) and isinstance(node.get("history"), list) else None
+    node = yamlio.mapping_or_none(text)
+    return plain(node.get("history")) if node is not None and isinstance(node.get("history"), list) else None
 
 
 def check_project(store: Store, record: Record) -> list[Problem]:

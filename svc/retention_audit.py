@@ -23,7 +23,7 @@ from typing import Any
 
 from svc import yamlio
 from svc.config import CONFIG_NAME
-from svc.errors import RecordError, SvcError
+from svc.errors import SvcError
 from svc.retention import MINIMUM_MONTHS, REGISTER_PATH, SUMMARY_DIR, due, months_of, sha256, words
 from svc.schema import Problem
 from svc.store import CASES, HOLDS, PATROLS, Store
@@ -112,7 +112,7 @@ def audit_disposals(store: Store) -> list[Problem]:
             continue
         if text is None or deletion.restored:  # a record put back was not destroyed
             continue
-        node = _node(text)
+        node = yamlio.mapping_or_none(text)
         if node is None:
             continue
         if str(node.get("id")) != record_id:
@@ -141,18 +141,8 @@ def audit_disposals(store: Store) -> list[Problem]:
     return problems
 
 
-def _node(text: str | None) -> dict[str, Any] | None:
-    if text is None:
-        return None
-    try:
-        node = yamlio.loads_fast(text, "-")
-    except RecordError:
-        return None
-    return node if isinstance(node, dict) else None
-
-
 def _entries(text: str | None) -> dict[str, dict[str, Any]]:
-    node = _node(text)
+    node = yamlio.mapping_or_none(text)
     entries = node.get("entries") if node else None
     if not isinstance(entries, list):
         return {}
@@ -161,7 +151,7 @@ def _entries(text: str | None) -> dict[str, dict[str, Any]]:
 
 def _rules(text: str | None, store: Store) -> tuple[dt.tzinfo, int]:
     """The office zone and retention of svc.yaml as it was (today's where it does not read)."""
-    node = _node(text) or {}
+    node = yamlio.mapping_or_none(text) or {}
     tz: dt.tzinfo = store.config.tz
     try:
         from svc.timeutil import zone
@@ -187,7 +177,7 @@ def _protections(store: Store, commit: str, records: list[str]
     hold_files = [p for p in git.files_at(commit, HOLDS.folder) if p.endswith(".yaml")]
     holds: dict[str, list[str]] = defaultdict(list)
     for text in git.blobs([f"{commit}:{p}" for p in hold_files]):
-        node = _node(text)
+        node = yamlio.mapping_or_none(text)
         if node and node.get("status") == "active":
             for target in node.get("records") or []:
                 holds[str(target)].append(str(node.get("id")))
@@ -196,7 +186,7 @@ def _protections(store: Store, commit: str, records: list[str]
     found = git.run("grep", "-l", "-F", *pattern, commit, "--", CASES.folder, check=False).stdout.splitlines()
     case_files = [line.split(":", 1)[1] for line in found if ":" in line]
     for text in git.blobs([f"{commit}:{p}" for p in case_files]):
-        node = _node(text)
+        node = yamlio.mapping_or_none(text)
         if node and node.get("status") == "open":
             for target in node.get("links") or []:
                 links[str(target)].append(str(node.get("id")))

@@ -60,32 +60,28 @@ def parse_time(text: str, tz: dt.tzinfo, what: str = "time") -> dt.datetime:
 
 
 def parse_date(text: str, what: str = "date") -> dt.date:
-    raw = text.strip()
-    try:
-        if len(raw) != 10:  # fromisoformat also takes 20261101 and 2026-W44-1
-            raise ValueError
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
-        raise in_chinese(SvcError(f"{what} {text!r} is not a date; use YYYY-MM-DD such as 2026-03-01"),
-                         f"{what} {text!r} 不是日期；请用 YYYY-MM-DD 格式，如 2026-03-01") from None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise _out_of_range(what, text)
-    return day
+    return _parse_day(text, what, 10, "", ("is not a date; use YYYY-MM-DD such as 2026-03-01",
+                                           "不是日期；请用 YYYY-MM-DD 格式，如 2026-03-01"))
 
 
 def parse_month(text: str, what: str = "--month") -> str:
     """A month typed as YYYY-MM, in range; returned as typed (stripped)."""
+    _parse_day(text, what, 7, "-01", ("is not a month; use YYYY-MM such as 2026-10",
+                                      "不是月份；请用 YYYY-MM 格式，如 2026-10"))
+    return text.strip()
+
+
+def _parse_day(text: str, what: str, length: int, suffix: str, said: tuple[str, str]) -> dt.date:
     raw = text.strip()
     try:
-        if len(raw) != 7:
+        if len(raw) != length:  # fromisoformat also takes 20261101 and 2026-W44-1
             raise ValueError
-        day = dt.date.fromisoformat(f"{raw}-01")
+        day = dt.date.fromisoformat(raw + suffix)
     except ValueError:
-        raise in_chinese(SvcError(f"{what} {text!r} is not a month; use YYYY-MM such as 2026-10"),
-                         f"{what} {text!r} 不是月份；请用 YYYY-MM 格式，如 2026-10") from None
+        raise in_chinese(SvcError(f"{what} {text!r} {said[0]}"), f"{what} {text!r} {said[1]}") from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise _out_of_range(what, text)
-    return raw
+    return day
 
 
 def stamp(moment: dt.datetime) -> str:

@@ -54,3 +54,16 @@ def loads_fast(text: str, path: str) -> Any:
     return yamlfast.loads(text, path)
 
 
+
+
+def mapping_or_none(text: str | None) -> dict[str, Any] | None:
+    """A mapping read fast from text found in git (a blob, an old version), or None when there
+    is no text, it does not parse, or it is not a mapping: for audits that judge what they can
+    read and leave the unreadable to the checks that name it."""
+    if text is None:
+        return None
+    try:
+        node = loads_fast(text, "-")
+    except RecordError:
+        return None
+    return node if isinstance(node, dict) else None

@@ -245,11 +245,17 @@ def _assert_kept(office: Office, record: str, *clones: Svc) -> None:
     assert remote_files(office, "patrols") == [f"patrols/2024/02/{record}.yaml"]
 
 
+def _disposed_on_a_fixed_on_b(office: Office) -> str:
+    """An old patrol record on both clones: A disposes of it, B records a fix of its finding."""
+    record = _old_patrol_on_both(office)
+    office.a.ok("retention", "apply", "--approved-by", "zhaomin", now=AFTER, user="admin")
+    office.b.ok("patrol", "fixed", record, "1", "--note", "已更换按钮", now="2026-03-02T08:30:00+08:00", user="lina")
+    return record
+
+
 def test_a_fix_recorded_on_one_clone_wins_over_a_disposal_on_the_other(office: Office) -> None:
     a, b = office.a, office.b
-    record = _old_patrol_on_both(office)
-    a.ok("retention", "apply", "--approved-by", "zhaomin", now=AFTER, user="admin")
-    b.ok("patrol", "fixed", record, "1", "--note", "已更换按钮", now="2026-03-02T08:30:00+08:00", user="lina")
+    record = _disposed_on_a_fixed_on_b(office)
     sync(a)  # the disposal is published first
     said = sync(b)  # b's fix meets the deletion: the change wins, no hand-run git
     assert record in said and "销毁" in said
@@ -260,9 +266,7 @@ def test_a_fix_recorded_on_one_clone_wins_over_a_disposal_on_the_other(office: O
 
 def test_a_disposal_rebased_onto_a_published_fix_keeps_the_record(office: Office) -> None:
     a, b = office.a, office.b
-    record = _old_patrol_on_both(office)
-    a.ok("retention", "apply", "--approved-by", "zhaomin", now=AFTER, user="admin")
-    b.ok("patrol", "fixed", record, "1", "--note", "已更换按钮", now="2026-03-02T08:30:00+08:00", user="lina")
+    record = _disposed_on_a_fixed_on_b(office)
     sync(b)  # the fix is published first
     said = sync(a)  # a's disposal is rebased onto it
     assert record in said

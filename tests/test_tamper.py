@@ -147,12 +147,17 @@ def test_the_server_refuses_rewritten_history_and_a_deleted_branch(office: Offic
     assert git(office.remote, "rev-parse", "main").stdout.strip() == served
 
 
+def _one_case_on_both_behind_the_servers_hook(office: Office) -> str:
+    office.a.ok("hook", "install", "--server", str(office.remote))
+    case = open_case(office.a, "张三", day(5, "09:00"))
+    sync(office.a)
+    sync(office.b)
+    return case
+
+
 def test_a_sync_whose_merge_placed_remote_events_between_local_ones_passes(office: Office) -> None:
     a, b = office.a, office.b
-    a.ok("hook", "install", "--server", str(office.remote))
-    case = open_case(a, "张三", day(5, "09:00"))
-    sync(a)
-    sync(b)
+    case = _one_case_on_both_behind_the_servers_hook(office)
     a.ok("note", case, "A 10:30 致电", now=day(5, "10:30"))
     a.ok("note", case, "A 12:00 回访", now=day(5, "12:00"))
     b.ok("note", case, "B 11:00 客户来电", now=day(5, "11:00"), user="lina")
@@ -334,10 +339,7 @@ def test_a_merge_commit_of_two_clones_passes_and_the_server_takes_it(office: Off
     """Not only svc sync's rebase: a plain `git pull` merge through the driver brings the
     other clone's events into the middle of the history, and that is no forgery."""
     a, b = office.a, office.b
-    a.ok("hook", "install", "--server", str(office.remote))
-    case = open_case(a, "张三", day(5, "09:00"))
-    sync(a)
-    sync(b)
+    case = _one_case_on_both_behind_the_servers_hook(office)
     a.ok("note", case, "A 10:30 致电", now=day(5, "10:30"))
     b.ok("note", case, "B 11:00 客户来电", now=day(5, "11:00"), user="lina")
     b.ok("note", case, "B 12:00 回访", now=day(5, "12:00"), user="lina")
