@@ -71,14 +71,28 @@ def check_store(store: Store, since: str | None = None, full: bool = False,
     problems += check_retention(store)
     problems += check_duty(store)
     problems += check_closings(store)
+    audited: list[Problem] = []
     if store.git is not None:
         problems += audit_patrols(store)
         problems += audit_disposals(store)
         problems += audit_duty(store)
-        problems += _audit_history(store, full, info)
-    if since is not None:
-        problems += check_since(store, since)
+        audited = _audit_history(store, full, info)
+        problems += audited
+    if since is not None:  # an event both name is named once, by --since (it has the line)
+        changed = check_since(store, since)
+        named = {_event_named(problem) for problem in changed} - {None}
+        problems = [problem for problem in problems
+                    if problem not in audited or _event_named(problem) not in named] + changed
     return problems
+
+
+_EVENT = re.compile(r"history\[\d+\] \([^)]*\)")
+
+
+def _event_named(problem: Problem) -> tuple[str, str] | None:
+    """The record and the event a problem is about (`history[5] (note at …)`), if it names one."""
+    found = _EVENT.search(problem.message)
+    return (problem.path, found.group()) if found else None
 
 
 # What the store-wide case checks (unique IDs, links) need of each case file.
