@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -107,4 +108,10 @@ def run_svc(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SVC_")}
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "svc", *args], capture_output=True, text=True, env=full_env,
-                          cwd=cwd, timeout=timeout)
+                          cwd=cwd, timeout=timeout, preexec_fn=_ctrl_c_as_at_a_terminal)
+
+
+def _ctrl_c_as_at_a_terminal() -> None:
+    """A suite started in the background (`cmd &` in a script) ignores SIGINT, and children
+    inherit that: give svc the disposition it has at a terminal, so Ctrl-C tests mean it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
